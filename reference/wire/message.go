@@ -113,7 +113,7 @@ func Append(b []byte, m *Message) []byte {
 		b = append(b, ' ')
 		b = strconv.AppendInt(b, int64(len(m.Body)), 10)
 		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(m.Code), 10)
+		b = appendCode(b, m.Code)
 		b = append(b, ' ')
 		b = append(b, m.Phrase...)
 	}
@@ -136,5 +136,17 @@ func (m *Message) StartLine() string {
 	if m.IsRequest() {
 		return m.Method + " " + m.Version + " " + m.ID + " " + strconv.Itoa(len(m.Body))
 	}
-	return m.Version + " " + m.ID + " " + strconv.Itoa(len(m.Body)) + " " + strconv.Itoa(m.Code) + " " + m.Phrase
+	return m.Version + " " + m.ID + " " + strconv.Itoa(len(m.Body)) + " " + string(appendCode(nil, m.Code)) + " " + m.Phrase
+}
+
+// appendCode writes a status code as the grammar's 3DIGIT, keeping leading zeros of codes below
+// 100 so that any decoded response re-encodes to what was decoded.
+func appendCode(b []byte, code int) []byte {
+	if code >= 0 && code < 100 {
+		b = append(b, '0')
+		if code < 10 {
+			b = append(b, '0')
+		}
+	}
+	return strconv.AppendInt(b, int64(code), 10)
 }
