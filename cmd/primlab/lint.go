@@ -36,8 +36,9 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", "client", "profile to check against: client (I2) or server (SS)")
 	asJSON := fs.Bool("json", false, "print findings as JSON lines")
+	hop := fs.String("hop", "", "direction the stream's requests travel: c2s, s2c or s2s (default: not checked)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: primlab lint [--profile client|server] [--json] [FILE|-]")
+		fmt.Fprintln(stderr, "usage: primlab lint [--profile client|server] [--hop c2s|s2c|s2s] [--json] [FILE|-]")
 		fmt.Fprintln(stderr, "\nReads a PRIM byte stream (stdin when FILE is - or absent), splits it into commands and")
 		fmt.Fprintln(stderr, "prints one finding per violated statement. Exit 0: none; 1: findings; 2: bad input or flags.")
 		fs.PrintDefaults()
@@ -57,6 +58,19 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "primlab lint: %v\n", err)
 		return exitUsage
 	}
+	var dir wire.Direction
+	switch *hop {
+	case "":
+	case "c2s":
+		dir = wire.ClientToServer
+	case "s2c":
+		dir = wire.ServerToClient
+	case "s2s":
+		dir = wire.ServerToServer
+	default:
+		fmt.Fprintf(stderr, "primlab lint: unknown hop %q (want c2s, s2c or s2s)\n", *hop)
+		return exitUsage
+	}
 	in, name := stdin, "stdin"
 	if path := fs.Arg(0); path != "" && path != "-" {
 		f, err := os.Open(path)
@@ -68,7 +82,7 @@ func runLint(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		in, name = f, path
 	}
 	out := lintPrinter{w: stdout, json: *asJSON}
-	commands, err := lintStream(in, p, out.print)
+	commands, err := lintStream(in, p, dir, out.print)
 	if err != nil {
 		fmt.Fprintf(stderr, "primlab lint: reading %s: %v\n", name, err)
 		return exitUsage
@@ -121,9 +135,10 @@ func label(m *wire.Message) string {
 	return "response " + m.ID + " " + strconv.Itoa(m.Code)
 }
 
-// lintStream decodes r and reports every framing error and violation to report. It returns
-// how many commands it decoded, and an error only when r cannot be read.
-func lintStream(r io.Reader, p wire.Profile, report func(lintFinding)) (int, error) {
+// lintStream decodes r and reports every framing error and violation to report; requests are
+// also checked as travelling hop dir unless dir is 0. It returns how many commands it decoded,
+// and an error only when r cannot be read.
+func lintStream(r io.Reader, p wire.Profile, dir wire.Direction, report func(lintFinding)) (int, error) {
 	d := wire.NewDecoder(wire.DefaultLimits())
 	// Requests awaiting a response, by id: a response in the same stream is checked against
 	// its request's method. Ids are per direction, so this only pairs what one stream holds.
@@ -156,7 +171,11 @@ func lintStream(r io.Reader, p wire.Profile, report func(lintFinding)) (int, err
 				if spec, known := wire.LookupMethod(p, m.Method); known && spec.Response && m.ID != wire.NoResponse {
 					pending[m.ID] = m.Method
 				}
-				vs = wire.Validate(m, p)
+				if dir != 0 {
+					vs = wire.ValidateHop(m, p, dir)
+				} else {
+					vs = wire.Validate(m, p)
+				}
 			case ok:
 				delete(pending, m.ID)
 				vs = wire.ValidateResponse(m, p, method)

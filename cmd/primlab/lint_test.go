@@ -140,3 +140,17 @@ func TestLintUsageErrors(t *testing.T) {
 		t.Errorf("unreadable input: exit %d, stderr %q", code, errb.String())
 	}
 }
+
+func TestLintHop(t *testing.T) {
+	f := fixture(t, "C2-remote-subscribe.c2s.prim") // a C->S SUBSCRIBE has no AStrength
+	if code, out, _ := runCmd(t, "", "lint", "--hop", "c2s", f); code != exitOK {
+		t.Errorf("C->S: exit %d, %q", code, out)
+	}
+	code, out, _ := runCmd(t, "", "lint", "--hop", "s2s", f)
+	if code != exitFail || !strings.Contains(out, `PRIM-A9.1.7-1: missing required header "AStrength" on a server-server hop`) {
+		t.Errorf("S->S: exit %d, %q", code, out)
+	}
+	if code, _, _ := runCmd(t, "", "lint", "--hop", "sideways", f); code != exitUsage {
+		t.Errorf("bad hop: exit %d", code)
+	}
+}

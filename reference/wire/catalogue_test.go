@@ -154,3 +154,12 @@ func TestVersions(t *testing.T) {
 		t.Error("MajorVersion")
 	}
 }
+
+// PRIM-A18-6: classes follow HTTP/1.1.
+func TestCodeClass(t *testing.T) {
+	for code, class := range map[int]int{100: 1, 101: 1, 200: 2, 201: 2, 300: 3, 400: 4, 410: 4, 500: 5, 505: 5} {
+		if got := wire.CodeClass(code); got != class {
+			t.Errorf("CodeClass(%d) = %d, want %d", code, got, class)
+		}
+	}
+}

@@ -197,3 +197,23 @@ func TestDefectiveExamples(t *testing.T) {
 		}
 	})
 }
+
+// The server-server examples carry what a server-server hop needs (AStrength on I2 relayed
+// requests, Domain on LOGIN), and each client-link example travels a direction its method may take.
+func TestExamplesOnTheirHop(t *testing.T) {
+	hops := map[string]wire.Direction{
+		"E1-login-cram-md5.c2s.prim": wire.ClientToServer, "C1-publish-leased.c2s.prim": wire.ClientToServer,
+		"C2-remote-subscribe.c2s.prim": wire.ClientToServer, "C2-remote-subscribe.s2s-out.prim": wire.ServerToServer,
+		"C4-send-inbox-closed.c2s.prim": wire.ClientToServer, "C5-no-response.s2c.prim": wire.ServerToClient,
+		"C5-no-response.c2s.prim": wire.ClientToServer, "C6-listen.c2s.prim": wire.ClientToServer,
+		"E4-s2s-login-cram-md5.out.prim": wire.ServerToServer, "C3-ss-subscribe-notify.in.prim": wire.ServerToServer,
+		"C6-verifyserver.out.prim": wire.ServerToServer,
+	}
+	for name, d := range hops {
+		for _, m := range decodeAll(readFixture(t, "fixtures/examples/prim/"+name), wire.DefaultLimits()).msgs {
+			if vs := wire.ValidateHop(m, profileOf(name), d); len(vs) != 0 {
+				t.Errorf("%s %s on %s: %v", name, m.StartLine(), d, vs)
+			}
+		}
+	}
+}

@@ -2,8 +2,9 @@ package wire
 
 import (
 	"mime"
-	"net/netip"
 	"strings"
+
+	"github.com/primlab/primlab/reference/addr"
 )
 
 // headerCheck is the value grammar of one well-known header (prim-digest.md §3.7.2) and the
@@ -56,12 +57,7 @@ func checkDigits(v string) string {
 }
 
 // isUnreserved reports the identifier grammar's unreserved characters (§3.8).
-func isUnreserved(c byte) bool {
-	if isAlpha(c) || isDigit(c) {
-		return true
-	}
-	return strings.IndexByte("!$&'*.+-/=?_~", c) >= 0
-}
+func isUnreserved(c byte) bool { return addr.IsUnreserved(c) }
 
 func isHex(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f') }
 
@@ -104,40 +100,25 @@ func quoteByte(c byte) string {
 	return "'" + string(rune(c)) + "'"
 }
 
-// checkID checks a pres:/im: identifier (§3.8). The scheme matches case-insensitively
-// (Decision D38). This is a minimal private check; reference/addr is the full grammar.
+// checkID checks a pres:/im: identifier with reference/addr (§3.8, PRIM-A7.1-1, PRIM-A7.1-2;
+// the scheme matches case-insensitively, Decision D38) and that its scheme is one of schemes.
 func checkID(v string, schemes ...string) string {
-	scheme, rest, ok := strings.Cut(v, ":")
-	if !ok {
-		return "no scheme"
+	id, err := addr.Parse(v)
+	if err != nil {
+		return err.Error()
 	}
-	found := false
 	for _, s := range schemes {
-		found = found || strings.EqualFold(scheme, s)
+		if id.Scheme == s {
+			return ""
+		}
 	}
-	if !found {
-		return "scheme " + scheme + ": is not " + strings.Join(schemes, ": or ") + ":"
-	}
-	local, domain, ok := strings.Cut(rest, "@")
-	if !ok {
-		return "no @domain"
-	}
-	if d := checkEscaped(local, "local-part", ""); d != "" {
-		return d
-	}
-	return checkDomain(domain)
+	return "scheme " + id.Scheme + ": is not " + strings.Join(schemes, ": or ") + ":"
 }
 
-// checkDomain checks domain = 1*domain-label *("." 1*domain-label) with no empty label
-// (PRIM-A7.1-4, PRIM-S6.1.3-1).
+// checkDomain checks a domain with reference/addr (PRIM-A7.1-4, PRIM-S6.1.3-1).
 func checkDomain(v string) string {
-	for _, label := range strings.Split(v, ".") {
-		if label == "" {
-			return "empty domain label"
-		}
-		if d := checkEscaped(label, "domain", ""); d != "" {
-			return d
-		}
+	if _, err := addr.ParseDomain(v); err != nil {
+		return err.Error()
 	}
 	return ""
 }
@@ -171,29 +152,12 @@ func splitMechs(v string) []string {
 }
 
 // checkIP accepts ip4-address with or without the printed "::" prefix (Decision D16) and
-// ip6-address.
+// ip6-address, with reference/addr.
 func checkIP(v string) string {
-	if isIPv4(strings.TrimPrefix(v, "::")) {
-		return ""
+	if _, err := addr.ParseIP(v); err != nil {
+		return err.Error()
 	}
-	if a, err := netip.ParseAddr(v); err == nil && a.Is6() && a.Zone() == "" {
-		return ""
-	}
-	return "not an IPv4 or IPv6 address"
-}
-
-func isIPv4(v string) bool {
-	parts := strings.Split(v, ".")
-	if len(parts) != 4 {
-		return false
-	}
-	for _, p := range parts {
-		n, ok := parseDigits([]byte(p), 255)
-		if !ok || len(p) > 3 || n < 0 {
-			return false
-		}
-	}
-	return true
+	return ""
 }
 
 // checkRedirect checks address SP port, address = domain / ip4-address / ip6-address.

@@ -2,9 +2,16 @@
 // draft-mazzoldi-prim-impp-02 (versions PRIM-PR/1.0 and PRIM-IM/1.0) and the server profile of
 // draft-ietf-prim-server-00 (PRIM/1.0). See prim-digest.md §3.
 //
-// A Message is a request or a response; Decoder splits a byte stream into messages however the
-// stream is cut; Append encodes one. Both keep header order and duplicates exactly, so a
-// message that decodes re-encodes to the same bytes.
+// A [Message] is a request or a response; [Decoder] splits a byte stream into messages however
+// the stream is cut, under explicit [Limits], and reports malformed framing as an [*Error] whose
+// Kind works with errors.Is ([ErrBadHeaderLine], [ErrBodyTooLarge], ...); [Append] encodes one.
+// Both keep header order and duplicates exactly, so a message that decodes re-encodes to the
+// same bytes.
+//
+// The protocol's tables are data: status codes ([Phrase], [Known], [ServerOnly]), the method
+// catalogue per [Profile] ([LookupMethod], [MethodSpec], [VersionFor], [VersionMatches]). And
+// [Validate] / [ValidateResponse] check a decoded message against a profile, naming the digest
+// §8 statement each [Violation] breaks and the §10 decision it depends on.
 package wire
 
 import "strconv"

@@ -114,14 +114,21 @@ func emptyField(line []byte, sp []int) bool {
 // checkHeader applies the CPIM-MSG header line rules PRIM inherits (§3.7.1, PRIM-A8.1.1-1,
 // PRIM-A8.1.1-2, PRIM-S5.1.1-1) to one header line at offset rel in the command.
 func (d *Decoder) checkHeader(line []byte, rel int) *Error {
-	if i := indexControl(line); i >= 0 {
-		return d.errorf(KindBadHeaderLine, rel+i, "PRIM-A8.1.1-2", false,
-			"control character %q in header line", line[i])
+	c, ascii := -1, true
+	for i, b := range line { // one pass: control characters, non-ASCII, the first colon
+		switch {
+		case b < 0x20:
+			return d.errorf(KindBadHeaderLine, rel+i, "PRIM-A8.1.1-2", false,
+				"control character %q in header line", b)
+		case b >= 0x80:
+			ascii = false
+		case b == ':' && c < 0:
+			c = i
+		}
 	}
-	if !utf8.Valid(line) {
+	if !ascii && !utf8.Valid(line) {
 		return d.errorf(KindInvalidUTF8, rel, "PRIM-A8.1-1", false, "header line %q is not UTF-8", line)
 	}
-	c := bytes.IndexByte(line, ':')
 	if c < 0 || c+1 == len(line) || line[c+1] != ' ' {
 		return d.errorf(KindBadHeaderLine, rel, "PRIM-A8.1.1-1", false,
 			"header line %q has no \": \" after the name", line)

@@ -70,5 +70,5 @@ func Codes() []int {
 		500, 501, 502, 503, 504, 505}
 }
 
-// Class returns the code's class digit (1 to 5), as HTTP/1.1 classes them (PRIM-A18-6).
-func Class(code int) int { return code / 100 }
+// CodeClass returns the code's class digit (1 to 5), as HTTP/1.1 classes them (PRIM-A18-6).
+func CodeClass(code int) int { return code / 100 }

@@ -189,3 +189,45 @@ func ValidateResponse(m *Message, p Profile, method string) []Violation {
 	}
 	return vs
 }
+
+// ValidateHop checks request m as it travels hop d: everything Validate checks, plus the
+// directions the method may take (PRIM-A8.4-1: Control commands stay on client-server links;
+// PRIM-A8.4-2: VERIFYSERVER is server-to-server only; PRIM-A10.1.4-1: NOTIFY is originated by
+// servers) and the headers a server-server hop adds (I2: AStrength, PRIM-A9.1.7-1; a
+// server-server LOGIN names its Domain instead of a From, PRIM-A10.3.1-4). A response is
+// checked as Validate checks it.
+func ValidateHop(m *Message, p Profile, d Direction) []Violation {
+	vs := Validate(m, p)
+	spec, ok := LookupMethod(p, m.Method)
+	if !m.IsRequest() || !ok {
+		return vs
+	}
+	if d == ServerToServer && m.Method == "LOGIN" {
+		kept := vs[:0]
+		for _, v := range vs {
+			if v.Header != "From" || !strings.HasPrefix(v.Detail, "missing") {
+				kept = append(kept, v)
+			}
+		}
+		vs = kept
+	}
+	if !spec.Goes(d) {
+		stmt := pick(p, "PRIM-A8.4-1", "PRIM-S2.1-1")
+		switch {
+		case m.Method == "VERIFYSERVER":
+			stmt = pick(p, "PRIM-A8.4-2", "PRIM-S2.1-1")
+		case m.Method == "NOTIFY" || m.Method == "CANCELSUBSCRIPTION":
+			stmt = pick(p, "PRIM-A10.1.4-1", "PRIM-S2.1-1")
+		}
+		vs = append(vs, Violation{Statement: stmt, Detail: fmt.Sprintf("%s does not travel %s", m.Method, d)})
+	}
+	if d == ServerToServer {
+		for _, r := range spec.RequiredS2S {
+			if m.Count(r.Name) == 0 {
+				vs = append(vs, Violation{Statement: r.Statement, Decision: r.Decision, Header: r.Name,
+					Detail: fmt.Sprintf("missing required header %q on a server-server hop", r.Name)})
+			}
+		}
+	}
+	return vs
+}

@@ -181,3 +181,40 @@ func TestValidateResponses(t *testing.T) {
 }
 
 func fmtSscan(s string, n *int) (int, error) { return fmt.Sscan(s, n) }
+
+func TestValidateHop(t *testing.T) {
+	C, S := wire.ProfileClient, wire.ProfileServer
+	cases := []struct {
+		name    string
+		p       wire.Profile
+		d       wire.Direction
+		start   string
+		body    string
+		headers []string
+		want    []string
+	}{
+		{"I2 S->S SUBSCRIBE without AStrength", C, wire.ServerToServer, "SUBSCRIBE PRIM-PR/1.0 a9", "",
+			[]string{"From: pres:bob@example.org", "To: pres:alice@example.net", "Duration: 3600"}, []string{"PRIM-A9.1.7-1"}},
+		{"C->S SUBSCRIBE needs no AStrength", C, wire.ClientToServer, "SUBSCRIBE PRIM-PR/1.0 3", "",
+			[]string{"From: pres:bob@example.org", "To: pres:alice@example.net", "Duration: 3600"}, nil},
+		{"I2 S->S LOGIN names a Domain, not a From", C, wire.ServerToServer, "LOGIN PRIM-PR/1.0 1", "",
+			[]string{"Domain: example.org", "Auth-State: init", "SASL-Mech: ANONYMOUS"}, nil},
+		{"I2 S->S LOGIN without Domain", C, wire.ServerToServer, "LOGIN PRIM-PR/1.0 1", "",
+			[]string{"Auth-State: init", "SASL-Mech: ANONYMOUS"}, []string{"PRIM-A10.3.1-4"}},
+		{"Control command on S->S", C, wire.ServerToServer, "LISTEN PRIM-IM/1.0 8", "",
+			[]string{"From: im:alice@example.net"}, []string{"PRIM-A8.4-1"}},
+		{"VERIFYSERVER from a client", C, wire.ClientToServer, "VERIFYSERVER PRIM-PR/1.0 1", "",
+			[]string{"Server-Address: 192.0.2.7"}, []string{"PRIM-A8.4-2"}},
+		{"NOTIFY from a client", C, wire.ClientToServer, "NOTIFY PRIM-PR/1.0 1", "<p/>",
+			[]string{"From: pres:a@b", "To: pres:c@d", "Content-Type: application/presence"}, []string{"PRIM-A10.1.4-1"}},
+		{"SS SEND", S, wire.ServerToServer, "SEND PRIM/1.0 1", "hi", ssSendHdrs, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := msg(t, c.start+" 0", c.body, c.headers...)
+			if got := statements(wire.ValidateHop(m, c.p, c.d)); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("violations %v, want %v", got, c.want)
+			}
+		})
+	}
+}
