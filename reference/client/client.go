@@ -283,7 +283,7 @@ func (c *Client) call(now time.Time, op any) {
 		if body == nil {
 			for _, e := range op.Entries {
 				for _, a := range e.Allow {
-					if !validACLOps[a] {
+					if !validACLOp(a) {
 						c.result(Result{Tag: tag, Op: "setacl", Err: fmt.Sprintf("unknown ACL operation %q (I2 §13.2)", a)})
 						return
 					}
@@ -361,7 +361,11 @@ func (c *Client) publish(now time.Time, tag string, op Publish) {
 	body, ct := op.Body, op.ContentType
 	if body == nil {
 		// PRIM-A11.1.1-1: exactly one tuple document, also for renew/revert (Decision D29).
-		body = buildTuple(c.principal(Presence), now, op)
+		var err error
+		if body, err = buildTuple(c.principal(Presence), now, op); err != nil {
+			c.result(Result{Tag: tag, Op: "publish", Err: err.Error()})
+			return
+		}
 		ct = ""
 	}
 	if ct == "" {

@@ -198,7 +198,17 @@ func TestNotify(t *testing.T) {
 			"fact notify from=pres:bob@example.org to=pres:alice@example.net tuples=[pc-im=open/deferred<im:bob@example.org>]\n")
 	r.server(1, "NOTIFY PRIM-PR/1.0 n8 5\nFrom: pres:bob@example.org\nTo: pres:alice@example.net\nContent-Type: application/presence\n\n<pres",
 		"write c1\nPRIM-PR/1.0 n8 0 400 Bad Request\nFrom: pres:bob@example.org\nTo: pres:alice@example.net\n\n\n"+
-			"fact notify from=pres:bob@example.org to=pres:alice@example.net tuples=[] err=\"presence document for tuple \\\"\\\": XML syntax error on line 1: unexpected EOF\"\n")
+			"fact notify from=pres:bob@example.org to=pres:alice@example.net tuples=[] err=\"pidf: invalid document: application/presence: not well-formed XML: XML syntax error on line 1: unexpected EOF\"\n")
+	// PRIM-A14.4.4-1: a status other than open or closed is not valid presence either.
+	bad := strings.Replace(doc, `value="open"`, `value="busy"`, 1)
+	r.server(1, fmt.Sprintf("NOTIFY PRIM-PR/1.0 n9 %d\nFrom: pres:bob@example.org\nTo: pres:alice@example.net\nContent-Type: application/presence\nTuple-ID: pc-im\n\n%s", len(bad), bad),
+		"write c1\nPRIM-PR/1.0 n9 0 400 Bad Request\nFrom: pres:bob@example.org\nTo: pres:alice@example.net\n\n\n"+
+			"fact notify from=pres:bob@example.org to=pres:alice@example.net tuples=[] err=\"pidf: invalid document: application/presence: status value \\\"busy\\\" is not open or closed (PRIM-A14.4.4-1)\"\n")
+	// PRIM-A14.2-2: every part of a multipart body names its tuple.
+	multi := "--b\nContent-Type: application/presence\n\n" + doc + "\n--b--"
+	r.server(1, fmt.Sprintf("NOTIFY PRIM-PR/1.0 n10 %d\nFrom: pres:bob@example.org\nTo: pres:alice@example.net\nContent-Type: multipart/mixed; boundary=b\n\n%s", len(crlf(multi)), multi),
+		"write c1\nPRIM-PR/1.0 n10 0 400 Bad Request\nFrom: pres:bob@example.org\nTo: pres:alice@example.net\n\n\n"+
+			"fact notify from=pres:bob@example.org to=pres:alice@example.net tuples=[] err=\"pidf: invalid document: part 0 has no Tuple-ID header (PRIM-A14.2-2)\"\n")
 }
 
 // Requests without responses (Decision D6): CANCELSUBSCRIPTION, PING and LOGOUT are never
@@ -275,31 +285,43 @@ func TestSend(t *testing.T) {
 func TestPublish(t *testing.T) {
 	r := loggedIn(t, Config{})
 	r.call(Publish{TupleID: "pc-im", PIType: "leased", Duration: 600, Status: "open", Note: "at <work>"}, `write c1
-PUBLISH PRIM-PR/1.0 5 234
+PUBLISH PRIM-PR/1.0 5 230
 From: pres:alice@example.net
 PI-Type: leased
 Duration: 600
 Tuple-ID: pc-im
 Content-Type: application/presence
 
-<presence identifier="pres:alice@example.net" date="Mon, 26 Feb 2001 00:52:08 +0000">
-<contact address="im:alice@example.net"><display-name>pc-im</display-name><status value="open"/><note>at &lt;work&gt;</note></contact>
-</presence>
+<presence identifier="pres:alice@example.net" date="Mon, 26 Feb 2001 00:52:08 +0000"><contact address="im:alice@example.net"><display-name>pc-im</display-name><status value="open"/><note>at &lt;work&gt;</note></contact></presence>
 `)
 	r.call(Publish{TupleID: "t2", Duration: 600, Class: []string{"friends", "family"}, Status: "closed"}, `write c1
-PUBLISH PRIM-PR/1.0 6 205
+PUBLISH PRIM-PR/1.0 6 201
 From: pres:alice@example.net
 PI-Type: permanent
 Tuple-ID: t2
 Class: friends family
 Content-Type: application/presence
 
-<presence identifier="pres:alice@example.net" date="Mon, 26 Feb 2001 00:52:08 +0000">
-<contact address="im:alice@example.net"><display-name>t2</display-name><status value="closed"/></contact>
-</presence>
+<presence identifier="pres:alice@example.net" date="Mon, 26 Feb 2001 00:52:08 +0000"><contact address="im:alice@example.net"><display-name>t2</display-name><status value="closed"/></contact></presence>
 `)
 	r.server(1, "PRIM-PR/1.0 6 0 400 Bad Request\n\nPRIM-PR/1.0 5 0 200 OK\n\n",
 		"fact result op=publish id=6 code=400 phrase=\"Bad Request\"\nfact result op=publish id=5 code=200 phrase=\"OK\"\n")
+	// PRIM-A14.4.7-1: a preference is an unsigned decimal below 2^32, written as <preference>;
+	// anything else, or a status other than open or closed (PRIM-A14.4.4-1), is refused before
+	// it reaches the wire (Publish.Body sends such a document on purpose).
+	r.call(Publish{TupleID: "t3", Status: "closed", Detail: "deferred", Preference: "2", Contact: "tel:+1-800-555-0100"}, `write c1
+PUBLISH PRIM-PR/1.0 7 241
+From: pres:alice@example.net
+PI-Type: permanent
+Tuple-ID: t3
+Content-Type: application/presence
+
+<presence identifier="pres:alice@example.net" date="Mon, 26 Feb 2001 00:52:08 +0000"><contact address="tel:+1-800-555-0100"><display-name>t3</display-name><status value="closed" detail="deferred"/><preference value="2"/></contact></presence>
+`)
+	r.call(Publish{TupleID: "t4", Preference: "first"},
+		"fact result op=publish code=0 err=\"preference \\\"first\\\" is not an unsigned decimal below 2^32 (PRIM-A14.4.7-1)\"\n")
+	r.call(Publish{TupleID: "t5", Status: "busy"},
+		"fact result op=publish code=0 err=\"pidf: FormatPrim: tuple \\\"t5\\\" status \\\"busy\\\" is not open or closed\"\n")
 }
 
 // Control commands: class table, ACL and watcher information round trips.

@@ -29,15 +29,17 @@ type Config struct {
 	// Listeners names the listeners the shell accepts connections on, and the role of each
 	// ("client" or "s2s"); engine.Opened.Listener carries the name.
 	Listeners map[string]string
-	// Peers maps a peer domain to the host:port of its server-server listener (static routing).
+	// Peers maps a peer domain to the host:port of its server-server listener (static routing),
+	// or to several, comma-separated: a dial that fails moves on to the next (§6.2).
 	Peers map[string]string
 	// PeerSecrets maps a peer domain to the secret shared with it; with one, outbound LOGIN uses
 	// CRAM-MD5 with the domain as user name and inbound CRAM-MD5/PLAIN LOGIN for that domain is
 	// checked against it (PRIM-A12.2-4). Without one, LOGIN uses ANONYMOUS (PRIM-A12.2-5).
 	PeerSecrets map[string]string
 	// Resolver, if set, finds the host:port list of a domain not in Peers (DNS SRV prim-pr /
-	// prim-im with A fallback, Decision D3). It is called synchronously inside Handle, so it must
-	// be pure or cached (the simulator injects a table).
+	// prim-im with A fallback, Decision D3; SRVResolver builds one from DNS lookups), tried in
+	// order when a dial fails. It is called synchronously inside Handle, so it must be pure or
+	// cached (the simulator injects a table).
 	Resolver func(domain string) ([]string, error)
 	// TLS says whether STARTTLS is offered; without it STARTTLS gets 501 (PRIM-A10.3.2-7).
 	TLS bool
@@ -144,8 +146,14 @@ func (c *Config) Validate() error {
 		if addr.CanonicalDomain(d) == addr.CanonicalDomain(c.Domain) {
 			bad("Peers: domain %q is the server's own domain", d)
 		}
-		if err := checkHostPort(c.Peers[d]); err != nil {
-			bad("Peers[%q]: %v", d, err)
+		addrs := peerAddrs(c.Peers[d])
+		if len(addrs) == 0 {
+			bad("Peers[%q]: no address in %q", d, c.Peers[d])
+		}
+		for _, a := range addrs {
+			if err := checkHostPort(a); err != nil {
+				bad("Peers[%q]: %v", d, err)
+			}
 		}
 	}
 	for _, d := range sortedKeys(c.PeerSecrets) {

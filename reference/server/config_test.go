@@ -12,6 +12,10 @@ func TestConfigValidate(t *testing.T) {
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)
 	}
+	ok.Peers["example.net"] = "10.0.0.3:7100, 10.0.0.4:7100" // several addresses, tried in order (§6.2)
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("config with a peer address list: %v", err)
+	}
 	cases := []struct {
 		name  string
 		edit  func(c *Config)
@@ -25,6 +29,8 @@ func TestConfigValidate(t *testing.T) {
 		{"peer is self", func(c *Config) { c.Peers["EXAMPLE.com"] = "h:1" }, []string{`"EXAMPLE.com" is the server's own domain`}},
 		{"peer address", func(c *Config) { c.Peers["example.net"] = "nohost" }, []string{`Peers["example.net"]`}},
 		{"peer port", func(c *Config) { c.Peers["example.net"] = "h:99999" }, []string{`bad port "99999"`}},
+		{"peer list, one bad", func(c *Config) { c.Peers["example.net"] = "10.0.0.3:7100, h:0" }, []string{`Peers["example.net"]: address "h:0": bad port "0"`}},
+		{"peer list empty", func(c *Config) { c.Peers["example.net"] = " , " }, []string{`Peers["example.net"]: no address in " , "`}},
 		{"empty secret", func(c *Config) { c.PeerSecrets["example.net"] = "" }, []string{`PeerSecrets["example.net"] is empty`}},
 		{"min above max", func(c *Config) { c.Limits.MinDuration, c.Limits.MaxDuration = time.Hour, time.Minute }, []string{"MinDuration 1h0m0s above MaxDuration 1m0s"}},
 		{"fractional", func(c *Config) { c.Limits.MinDuration = 1500 * time.Millisecond }, []string{"not a whole number of seconds"}},
@@ -53,7 +59,7 @@ func TestConfigValidate(t *testing.T) {
 // TestDeterminism replays every script twice into fresh engines: the same events must give
 // the same actions byte for byte (DESIGN.md: a seed fixes the whole run).
 func TestDeterminism(t *testing.T) {
-	for _, f := range []string{"testdata/s2s.txt", "testdata/im.txt", "testdata/leases.txt"} {
+	for _, f := range []string{"testdata/s2s.txt", "testdata/im.txt", "testdata/leases.txt", "testdata/failover.txt"} {
 		blocks, _ := parseScript(t, f)
 		var runs [2][]string
 		for i := range runs {

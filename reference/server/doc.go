@@ -7,7 +7,9 @@
 // (Decision D1). It keeps sessions (LOGIN with SASL, STARTTLS, PING, LOGOUT), the presence store
 // (tuples with leased and permanent values, Class Tables, ACLs), subscriptions with durations
 // and watcher information, inboxes with their listeners, and relays presence and IM to and from
-// peer domains.
+// peer domains. A peer domain is reached through Config.Peers or Config.Resolver (SRVResolver
+// builds one from DNS with the server profile's SRV names, Decision D3); when it has several
+// addresses, a failed dial moves on to the next.
 //
 // Server implements engine.Engine: it never reads a clock, opens a socket or starts a
 // goroutine. Every time comes from Handle's now; timers go through SetTimer/CancelTimer;

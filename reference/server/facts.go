@@ -23,6 +23,7 @@ const (
 	KindLeaseExpired        = "lease-expired"
 	KindPeerUp              = "s2s-up"
 	KindPeerDown            = "s2s-down"
+	KindPeerDialFailed      = "s2s-dial-failed"
 	KindRelayTimeout        = "relay-timeout"
 	KindProtocolError       = "protocol-error"
 	KindConnClosed          = "conn-closed"
@@ -127,6 +128,12 @@ type PeerDown struct {
 	Reason string
 }
 
+// PeerDialFailed: dialling one address of a peer domain failed and the next address is tried
+// (§6.2); when the last address fails, PeerDown follows instead.
+type PeerDialFailed struct {
+	Domain, Addr, Reason, Next string
+}
+
 // RelayTimeout: a relayed request got no answer in time (Decision D35); Code is what the
 // originator was told.
 type RelayTimeout struct {
@@ -161,6 +168,7 @@ func (SubscriptionRemoved) Kind() string { return KindSubscriptionRemoved }
 func (LeaseExpired) Kind() string        { return KindLeaseExpired }
 func (PeerUp) Kind() string              { return KindPeerUp }
 func (PeerDown) Kind() string            { return KindPeerDown }
+func (PeerDialFailed) Kind() string      { return KindPeerDialFailed }
 func (RelayTimeout) Kind() string        { return KindRelayTimeout }
 func (ProtocolError) Kind() string       { return KindProtocolError }
 func (ConnClosed) Kind() string          { return KindConnClosed }
@@ -211,6 +219,9 @@ func (f PeerDown) String() string {
 		conn = f.Conn.String()
 	}
 	return fmt.Sprintf("s2s-down conn=%s domain=%s reason=%q", conn, f.Domain, f.Reason)
+}
+func (f PeerDialFailed) String() string {
+	return fmt.Sprintf("s2s-dial-failed domain=%s addr=%s reason=%q next=%s", f.Domain, f.Addr, f.Reason, f.Next)
 }
 func (f RelayTimeout) String() string {
 	return fmt.Sprintf("relay-timeout method=%s to=%s code=%d", f.Method, f.To, f.Code)

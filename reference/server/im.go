@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/primlab/primlab/reference/addr"
 	"github.com/primlab/primlab/reference/engine"
+	"github.com/primlab/primlab/reference/pidf"
 	"github.com/primlab/primlab/reference/wire"
 )
 
@@ -22,7 +23,7 @@ func (s *Server) inboxOf(id addr.ID) *inbox {
 	ib := s.inboxes[k]
 	if ib == nil {
 		ib = &inbox{local: k, id: addr.ID{Scheme: addr.SchemeIM, Local: k, Domain: s.domainKey},
-			acl: defaultACL(true, s.cfg.DenyByDefault), listeners: map[engine.ConnID]bool{}}
+			acl: defaultACL(pidf.InboxACL, s.cfg.DenyByDefault), listeners: map[engine.ConnID]bool{}}
 		s.inboxes[k] = ib
 	}
 	return ib
@@ -35,12 +36,12 @@ func (s *Server) listen(c *conn, m *wire.Message, from addr.ID) {
 		s.fail(c, m, wire.StatusResourceNotFound, "no such inbox")
 		return
 	}
-	op := "listen"
+	op := pidf.Listen
 	if m.Method == "SILENCE" {
-		op = "silence"
+		op = pidf.Silence
 	}
-	if !s.owns(c, from) && !ib.acl.allows(s.principal(c, addr.SchemeIM), op) {
-		s.fail(c, m, wire.StatusForbidden, op+" not allowed by the ACL")
+	if !ib.acl.permits(from, s.principal(c, addr.SchemeIM), op) {
+		s.fail(c, m, wire.StatusForbidden, string(op)+" not allowed by the ACL")
 		return
 	}
 	if m.Method == "LISTEN" {
@@ -98,8 +99,7 @@ func (s *Server) deliver(m *wire.Message, from, to addr.ID, strength string, don
 		done(wire.StatusInboxClosed) // no such inbox: nobody can be listening
 		return
 	}
-	owner := s.isLocal(from) && canonLocal(from.Local) == ib.local
-	if !owner && !ib.acl.allows(from, "send") {
+	if !ib.acl.permits(ib.id, from, pidf.Send) {
 		done(wire.StatusForbidden) // §5.2: checked at the inbox's home server
 		return
 	}

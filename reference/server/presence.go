@@ -9,6 +9,7 @@ import (
 
 	"github.com/primlab/primlab/reference/addr"
 	"github.com/primlab/primlab/reference/engine"
+	"github.com/primlab/primlab/reference/pidf"
 	"github.com/primlab/primlab/reference/wire"
 )
 
@@ -61,7 +62,7 @@ func (s *Server) presentityOf(id addr.ID) *presentity {
 	p := s.presentities[k]
 	if p == nil {
 		p = &presentity{local: k, id: addr.ID{Scheme: addr.SchemePres, Local: k, Domain: s.domainKey},
-			acl: defaultACL(false, s.cfg.DenyByDefault), tuples: map[string]*tuple{},
+			acl: defaultACL(pidf.PresentityACL, s.cfg.DenyByDefault), tuples: map[string]*tuple{},
 			subs: map[string]*subscription{}, watchInfo: map[engine.ConnID]bool{}}
 		s.presentities[k] = p
 	}
@@ -211,7 +212,7 @@ func (s *Server) publish(c *conn, m *wire.Message, from addr.ID) {
 		s.fail(c, m, wire.StatusResourceNotFound, "no such presentity")
 		return
 	}
-	if !s.owns(c, from) && !p.acl.allows(s.principal(c, addr.SchemePres), "publish") {
+	if !p.acl.permits(from, s.principal(c, addr.SchemePres), pidf.Publish) {
 		s.fail(c, m, wire.StatusForbidden, "publish not allowed")
 		return
 	}
@@ -303,7 +304,7 @@ func (s *Server) remove(c *conn, m *wire.Message, from addr.ID) {
 		s.fail(c, m, wire.StatusResourceNotFound, "no such presentity")
 		return
 	}
-	if !s.owns(c, from) && !p.acl.allows(s.principal(c, addr.SchemePres), "remove") {
+	if !p.acl.permits(from, s.principal(c, addr.SchemePres), pidf.Remove) {
 		s.fail(c, m, wire.StatusForbidden, "remove not allowed")
 		return
 	}
@@ -458,11 +459,8 @@ func parseDuration(v string) (time.Duration, bool) {
 
 // mayWatch checks a watcher's right (fetch or subscribe) on p; the owner may always
 // (Decision D15).
-func (s *Server) mayWatch(p *presentity, watcher addr.ID, op string) bool {
-	if s.isLocal(watcher) && canonLocal(watcher.Local) == p.local {
-		return true
-	}
-	return p.acl.allows(watcher, op)
+func (s *Server) mayWatch(p *presentity, watcher addr.ID, op pidf.Right) bool {
+	return p.acl.permits(p.id, watcher, op)
 }
 
 // place creates or renews a subscription and returns the code (200/201/505) and duration.
@@ -528,7 +526,7 @@ func (s *Server) subscribeLocal(c *conn, m *wire.Message, watcher, to addr.ID) {
 		s.fail(c, m, wire.StatusResourceNotFound, "no such presentity")
 		return
 	}
-	if !s.mayWatch(p, watcher, "subscribe") {
+	if !s.mayWatch(p, watcher, pidf.Subscribe) {
 		s.fail(c, m, wire.StatusForbidden, "subscribe not allowed by the ACL")
 		return
 	}
@@ -583,7 +581,7 @@ func (s *Server) fetchLocal(c *conn, m *wire.Message, watcher, to addr.ID) {
 		s.fail(c, m, wire.StatusResourceNotFound, "no such presentity")
 		return
 	}
-	if !s.mayWatch(p, watcher, "fetch") {
+	if !s.mayWatch(p, watcher, pidf.Fetch) {
 		s.fail(c, m, wire.StatusForbidden, "fetch not allowed by the ACL")
 		return
 	}
@@ -654,7 +652,7 @@ func (s *Server) ownerPresence(c *conn, m *wire.Message, from addr.ID) {
 		if p.classes != nil {
 			resp.Body = p.classes.raw
 		} else {
-			resp.Body = []byte("<classtable></classtable>")
+			resp.Body = pidf.FormatClassTable(pidf.ClassTable{})
 		}
 		s.respond(c, resp)
 	case "STARTWATCHERNOTIFY":
@@ -672,7 +670,7 @@ func (s *Server) ownerPresence(c *conn, m *wire.Message, from addr.ID) {
 		sort.Strings(ids)
 		resp := reply(m, wire.StatusOK, "From")
 		resp.Add("Content-Type", "text/xml")
-		resp.Body = subscribersDoc(ids)
+		resp.Body = pidf.FormatSubscribers(ids) // PRIM-A11.1.5-2
 		s.respond(c, resp)
 	case "STOPWATCHERNOTIFY":
 		delete(p.watchInfo, c.id)
@@ -703,7 +701,7 @@ func (s *Server) aclRequest(c *conn, m *wire.Message, from addr.ID) {
 		return
 	}
 	var cur **acl
-	ops := presenceRights
+	kind := pidf.PresentityACL
 	var p *presentity
 	if from.Scheme == addr.SchemePres {
 		p = s.presentityOf(from)
@@ -711,7 +709,7 @@ func (s *Server) aclRequest(c *conn, m *wire.Message, from addr.ID) {
 	} else {
 		ib := s.inboxOf(from)
 		cur = &ib.acl
-		ops = inboxRights
+		kind = pidf.InboxACL
 	}
 	if m.Method == "GETACL" {
 		resp := reply(m, wire.StatusOK, "From")
@@ -720,7 +718,7 @@ func (s *Server) aclRequest(c *conn, m *wire.Message, from addr.ID) {
 		s.respond(c, resp)
 		return
 	}
-	a, err := parseACL(m.Body, ops)
+	a, err := parseACL(m.Body, kind)
 	if err != nil {
 		s.fail(c, m, wire.StatusBadRequest, "invalid ACL: "+err.Error()) // PRIM-A11.3.1-3
 		return
@@ -730,7 +728,7 @@ func (s *Server) aclRequest(c *conn, m *wire.Message, from addr.ID) {
 	if p != nil {
 		// PRIM-A10.1.5-1: watchers that lost subscribe rights are cancelled.
 		for _, k := range sortedKeys(p.subs) {
-			if !s.mayWatch(p, p.subs[k].watcher, "subscribe") {
+			if !s.mayWatch(p, p.subs[k].watcher, pidf.Subscribe) {
 				s.cancelSub(p, k)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/primlab/primlab/reference/addr"
 	"github.com/primlab/primlab/reference/engine"
+	"github.com/primlab/primlab/reference/pidf"
 	"github.com/primlab/primlab/reference/sasl"
 	"github.com/primlab/primlab/reference/wire"
 )
@@ -18,6 +19,8 @@ type peer struct {
 	domain  string
 	conn    *conn
 	dialing bool
+	addrs   []string // candidates of the dial in progress, in the order route gave them
+	next    int      // index in addrs of the address being dialled
 	ready   bool
 	queue   []queued
 }
@@ -29,13 +32,17 @@ type queued struct {
 
 const dialTagPrefix = "s2s:"
 
-// route returns the host:port candidates of a peer domain: static Peers first, then the
-// Resolver (Decision D3).
+// route returns the host:port candidates of a peer domain, in the order to try them: static
+// Peers first (one address or several, comma-separated), then the Resolver (Decision D3).
 func (s *Server) route(domain string) ([]string, error) {
 	for _, d := range sortedKeys(s.cfg.Peers) {
-		if addr.CanonicalDomain(d) == domain {
-			return []string{s.cfg.Peers[d]}, nil
+		if addr.CanonicalDomain(d) != domain {
+			continue
 		}
+		if addrs := peerAddrs(s.cfg.Peers[d]); len(addrs) > 0 {
+			return addrs, nil
+		}
+		return nil, fmt.Errorf("no address in Peers[%q] = %q", d, s.cfg.Peers[d])
 	}
 	if s.cfg.Resolver != nil {
 		addrs, err := s.cfg.Resolver(domain)
@@ -68,7 +75,7 @@ func (s *Server) sendToDomain(domain string, m *wire.Message, r *outReq) error {
 		if err != nil {
 			return err
 		}
-		p.dialing = true
+		p.dialing, p.addrs, p.next = true, addrs, 0
 		s.emit(engine.Dial{Tag: dialTagPrefix + domain, Addr: addrs[0]})
 	}
 	p.queue = append(p.queue, queued{m, r})
@@ -92,7 +99,7 @@ func (s *Server) peerOpened(c *conn, tag string) {
 		s.closeConn(c, "unexpected outbound connection")
 		return
 	}
-	p.dialing, p.conn = false, c
+	p.dialing, p.addrs, p.conn = false, nil, c
 	c.domain = domain
 	secret, hasSecret := s.secretFor(domain)
 	mech := sasl.Anonymous
@@ -142,14 +149,39 @@ func (s *Server) dialFailed(e engine.DialFailed) {
 	if !ok {
 		return
 	}
-	if p := s.peers[domain]; p != nil {
-		p.dialing = false
-		reason := "dial failed"
-		if e.Err != nil {
-			reason = e.Err.Error()
-		}
-		s.peerFailed(p, reason)
+	p := s.peers[domain]
+	if p == nil || !p.dialing {
+		return // not dialling that domain (any more): nothing waits on this dial
 	}
+	reason := "dial failed"
+	if e.Err != nil {
+		reason = e.Err.Error()
+	}
+	// §6.2 step 2-3: a domain whose SRV/A records (or Peers entry) give several addresses is
+	// tried address by address; the queued requests wait, still bounded by each one's relay
+	// timeout (Decision D35).
+	if p.next+1 < len(p.addrs) {
+		s.observe(PeerDialFailed{Domain: domain, Addr: p.addrs[p.next], Reason: reason, Next: p.addrs[p.next+1]})
+		p.next++
+		s.emit(engine.Dial{Tag: e.Tag, Addr: p.addrs[p.next]})
+		return
+	}
+	if n := len(p.addrs); n > 1 {
+		reason = fmt.Sprintf("all %d addresses failed, last %s: %s", n, p.addrs[n-1], reason)
+	}
+	p.dialing, p.addrs = false, nil
+	s.peerFailed(p, reason) // the originators get Decision D35's answer (407 on client links)
+}
+
+// peerAddrs splits a Config.Peers value into its host:port addresses.
+func peerAddrs(v string) []string {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // peerFailed fails every queued request of p (each caller answers its originator).
@@ -398,12 +430,12 @@ func (s *Server) s2sSubscribe(c *conn, m *wire.Message, watcher, to addr.ID) {
 		return
 	}
 	subID := m.Value("Subscription-ID")
-	op := "subscribe"
+	op := pidf.Subscribe
 	if d == 0 {
-		op = "fetch"
+		op = pidf.Fetch
 	}
 	if !s.mayWatch(p, watcher, op) {
-		s.fail(c, m, wire.StatusForbidden, op+" not allowed by the ACL")
+		s.fail(c, m, wire.StatusForbidden, string(op)+" not allowed by the ACL")
 		return
 	}
 	key := subKey(watcher, subID)
@@ -707,14 +739,14 @@ func (s *Server) s2sNotify(c *conn, m *wire.Message, from, to addr.ID) {
 		return
 	}
 	ts, err := parseCPIMPIDF(m.Value("Content-Type"), m.Body)
+	for i := 0; err == nil && i < len(ts); i++ {
+		ts[i].XML, err = formatPrimTuple(from.String(), s.now.UTC(), ts[i])
+	}
 	if err != nil {
 		s.fail(c, m, wire.StatusBadRequest, "presence body: "+err.Error())
 		return
 	}
 	s.respond(c, reply(m, wire.StatusOK, "From", "To"))
-	for i := range ts {
-		ts[i].XML = formatPrimTuple(from.String(), s.now.UTC(), ts[i])
-	}
 	us.last, us.haveLast = ts, true
 	answered := map[engine.ConnID]bool{}
 	var still []*uaWait

@@ -31,7 +31,8 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //
 // Commands:
 //
-//	server [key=value ...]   new server: domain=, tls=, anon=, deny=, legacy=, nosecret=, resolver=, maxsubs=, maxbody=, relay=
+//	server [key=value ...]   new server: domain=, tls=, anon=, deny=, legacy=, nosecret=, resolver=, maxsubs=, maxbody=, relay=,
+//	                         peers=DOMAIN=ADDR[,ADDR...] (replaces Config.Peers)
 //	open CONN [listener=NAME] [tag=TAG] [local=HOST:PORT]
 //	send CONN                input: "METHOD VERSION ID", headers, empty line, body; length computed
 //	reply CONN               input: "VERSION ID CODE PHRASE", headers, empty line, body
@@ -226,11 +227,17 @@ func (h *harness) run(cmd string, input []string) []string {
 			case "resolver":
 				// Decision D3: an injected resolver standing in for SRV prim-pr/prim-im lookups.
 				cfg.Resolver = func(domain string) ([]string, error) {
-					if domain == "example.net" {
+					switch domain {
+					case "example.net":
 						return []string{"10.0.0.3:7100"}, nil
+					case "example.info": // two SRV targets (§6.2)
+						return []string{"10.0.0.5:7100", "10.0.0.6:7100"}, nil
 					}
 					return nil, fmt.Errorf("no SRV or A records for %q", domain)
 				}
+			case "peers":
+				d, addrs, _ := strings.Cut(v, "=")
+				cfg.Peers = map[string]string{d: addrs}
 			case "maxsubs":
 				cfg.Limits.MaxSubscriptionsPerPresentity, _ = strconv.Atoi(v)
 			case "maxbody":

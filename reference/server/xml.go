@@ -1,15 +1,15 @@
 package server
 
-// XML documents. Presence documents (application/presence §4.8, CPIM-PIDF §4.10) go through
-// reference/pidf. The Class Table (§4.7), ACL (§7.5) and subscribers (§4.11) helpers below are
-// private: they keep the engine's own matching indexes (identifier, @domain, ".").
+// XML documents, read and written with reference/pidf: presence documents (application/presence
+// §4.8, CPIM-PIDF §4.10), the Class Table (§4.7), the ACL (§7.5) and the subscribers list
+// (§4.11). The engine keeps the Class Table and ACL documents as their owner set them, so that
+// GETCLASSTABLE and GETACL return them unchanged, and client presence documents as published
+// (PRIM-A14.1-2).
 
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,163 +19,33 @@ import (
 	"github.com/primlab/primlab/reference/pidf"
 )
 
-// xnode is a parsed XML element (namespaces dropped: PRIM's own documents have none and
-// CPIM-PIDF is matched by local name).
-type xnode struct {
-	name  string
-	attrs map[string]string
-	kids  []*xnode
-	text  strings.Builder
-}
-
-func (n *xnode) child(name string) *xnode {
-	for _, k := range n.kids {
-		if k.name == name {
-			return k
-		}
-	}
-	return nil
-}
-
-func (n *xnode) textOf(name string) string {
-	if k := n.child(name); k != nil {
-		return strings.TrimSpace(k.text.String())
-	}
-	return ""
-}
-
-const maxXMLElements = 10000
-
-// parseXML parses a well-formed document (PRIM-A14.3-1) into a tree, without entities or DTD
-// expansion. It rejects trailing content after the root.
-func parseXML(b []byte) (*xnode, error) {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = true
-	d.Entity = nil
-	var stack []*xnode
-	var root *xnode
-	count := 0
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("not well-formed XML: %w", err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			count++
-			if count > maxXMLElements || len(stack) > 64 {
-				return nil, errors.New("XML document too large or too deep")
-			}
-			if root != nil && len(stack) == 0 {
-				return nil, errors.New("content after the root element")
-			}
-			n := &xnode{name: t.Name.Local, attrs: map[string]string{}}
-			for _, a := range t.Attr {
-				n.attrs[a.Name.Local] = a.Value
-			}
-			if len(stack) > 0 {
-				p := stack[len(stack)-1]
-				p.kids = append(p.kids, n)
-			} else {
-				root = n
-			}
-			stack = append(stack, n)
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-		case xml.CharData:
-			if len(stack) > 0 {
-				stack[len(stack)-1].text.Write(t)
-			} else if len(bytes.TrimSpace(t)) > 0 {
-				return nil, errors.New("text outside the root element")
-			}
-		case xml.Directive:
-			return nil, errors.New("DTD or directive not accepted")
-		}
-	}
-	if root == nil {
-		return nil, errors.New("no root element")
-	}
-	return root, nil
-}
-
-func esc(s string) string {
-	var b bytes.Buffer
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
-
 // ---- Class Table (I2 §13.1) ----
 
+// classTable is a presentity's Class Table: the document as the owner set it (GETCLASSTABLE
+// returns it byte for byte) and its meaning, parsed by reference/pidf.
 type classTable struct {
-	names []string          // class names in document order
-	ids   map[string]string // canonical bare id -> class
-	doms  map[string]string // canonical domain -> class
-	all   string            // class holding ".", "" if none (Decision D39)
+	table pidf.ClassTable
 	raw   []byte
 }
 
-// parseClassTable parses a classtable document; an entry in two classes is 400 (Decision D39).
+// parseClassTable parses and checks a SETCLASSTABLE body with reference/pidf: class names
+// 1*(unreserved / escaped) and unique, entries identifiers, "@domain" or ".", and no entry in
+// two classes (400, Decision D39).
 func parseClassTable(b []byte) (*classTable, error) {
-	root, err := parseXML(b)
+	ct, err := pidf.ParseClassTable(b)
 	if err != nil {
 		return nil, err
 	}
-	if root.name != "classtable" {
-		return nil, fmt.Errorf("root element %q is not classtable", root.name)
+	if err := ct.Validate(); err != nil {
+		return nil, err
 	}
-	ct := &classTable{ids: map[string]string{}, doms: map[string]string{}, raw: append([]byte(nil), b...)}
-	seen := map[string]bool{}
-	for _, cl := range root.kids {
-		if cl.name != "class" {
-			continue
-		}
-		name := cl.attrs["name"]
-		if name == "" || strings.ContainsAny(name, " \t\r\n") {
-			return nil, fmt.Errorf("class name %q is empty or has white space", name)
-		}
-		if seen[name] {
-			return nil, fmt.Errorf("class %q defined twice", name)
-		}
-		seen[name] = true
-		ct.names = append(ct.names, name)
-		for _, w := range cl.kids {
-			if w.name != "watcher" {
-				continue
-			}
-			key, kind, err := entryKey(strings.TrimSpace(w.text.String()))
-			if err != nil {
-				return nil, fmt.Errorf("class %q: %w", name, err)
-			}
-			var dup bool
-			switch kind {
-			case entryID:
-				_, dup = ct.ids[key]
-				ct.ids[key] = name
-			case entryDomain:
-				_, dup = ct.doms[key]
-				ct.doms[key] = name
-			case entryAll:
-				dup = ct.all != ""
-				ct.all = name
-			}
-			if dup {
-				return nil, fmt.Errorf("watcher entry %q appears in two classes (Decision D39)", strings.TrimSpace(w.text.String()))
-			}
-		}
-	}
-	return ct, nil
+	return &classTable{table: ct, raw: bytes.Clone(b)}, nil
 }
 
+// has reports whether the table defines class name (PRIM-A11.1.1-3, Decision D14); a
+// presentity without a table has only the default class.
 func (ct *classTable) has(name string) bool {
-	for _, n := range ct.names {
-		if n == name {
-			return true
-		}
-	}
-	return false
+	return ct != nil && ct.table.HasClass(name)
 }
 
 // classOf returns the watcher's class: identifier, then @domain, then ".", else the default
@@ -184,149 +54,49 @@ func (ct *classTable) classOf(w addr.ID) string {
 	if ct == nil {
 		return ""
 	}
-	if c, ok := ct.ids[w.BareKey()]; ok {
-		return c
-	}
-	if c, ok := ct.doms[w.DomainKey()]; ok {
-		return c
-	}
-	return ct.all
-}
-
-type entryKind int
-
-const (
-	entryID entryKind = iota
-	entryDomain
-	entryAll
-)
-
-// entryKey canonicalises a Class Table or ACL key: "." (everybody), "@domain", or an
-// identifier with or without scheme (Decision D15, D22).
-func entryKey(v string) (string, entryKind, error) {
-	switch {
-	case v == ".":
-		return ".", entryAll, nil
-	case strings.HasPrefix(v, "@"):
-		d, err := addr.ParseDomain(v[1:])
-		if err != nil {
-			return "", 0, fmt.Errorf("entry %q: %w", v, err)
-		}
-		return addr.CanonicalDomain(d), entryDomain, nil
-	}
-	id, err := addr.ParseBare(v)
-	if err != nil {
-		id, err = addr.ParseMode(v, addr.Loose)
-		if err != nil {
-			return "", 0, fmt.Errorf("entry %q: %w", v, err)
-		}
-	}
-	return id.BareKey(), entryID, nil
+	name, _ := ct.table.ClassOf(w) // "" when no entry matches: the default class
+	return name
 }
 
 // ---- ACL (I2 §13.2) ----
 
+// acl is a presentity's or an inbox's ACL: the document GETACL returns (as set, byte for
+// byte) and its meaning, parsed by reference/pidf.
 type acl struct {
-	ids  map[string]map[string]bool
-	doms map[string]map[string]bool
-	all  map[string]bool // nil: no "." entry
+	list pidf.ACL
 	raw  []byte
 }
 
-var presenceRights = map[string]bool{"fetch": true, "subscribe": true, "publish": true, "remove": true}
-var inboxRights = map[string]bool{"send": true, "listen": true, "silence": true}
-
-// parseACL parses an ACL document whose allowed operations are those in ops.
-func parseACL(b []byte, ops map[string]bool) (*acl, error) {
-	root, err := parseXML(b)
+// parseACL parses and checks a SETACL body for a resource of the given kind (400 on failure,
+// PRIM-A11.3.1-3): every right belongs to the kind and every target is an identifier, "@domain"
+// or "." appearing in one entry only (prim-digest.md §7.5: a key has one operation list).
+func parseACL(b []byte, kind pidf.ACLKind) (*acl, error) {
+	a, err := pidf.ParseACL(b)
 	if err != nil {
 		return nil, err
 	}
-	if root.name != "acl" {
-		return nil, fmt.Errorf("root element %q is not acl", root.name)
+	if err := a.Validate(kind); err != nil {
+		return nil, err
 	}
-	a := &acl{ids: map[string]map[string]bool{}, doms: map[string]map[string]bool{}, raw: append([]byte(nil), b...)}
-	for _, e := range root.kids {
-		if e.name != "entry" {
-			continue
-		}
-		target, allow := e.child("target"), e.child("allow")
-		if target == nil || allow == nil {
-			return nil, errors.New("entry without target or allow")
-		}
-		rights := map[string]bool{}
-		for _, op := range allow.kids {
-			if !ops[op.name] {
-				return nil, fmt.Errorf("operation %q is not allowed in this ACL", op.name)
-			}
-			rights[op.name] = true
-		}
-		n := 0
-		for _, ad := range target.kids {
-			if ad.name != "address" {
-				continue
-			}
-			n++
-			key, kind, err := entryKey(strings.TrimSpace(ad.text.String()))
-			if err != nil {
-				return nil, err
-			}
-			var dst map[string]bool
-			switch kind {
-			case entryID:
-				if a.ids[key] == nil {
-					a.ids[key] = map[string]bool{}
-				}
-				dst = a.ids[key]
-			case entryDomain:
-				if a.doms[key] == nil {
-					a.doms[key] = map[string]bool{}
-				}
-				dst = a.doms[key]
-			case entryAll:
-				if a.all == nil {
-					a.all = map[string]bool{}
-				}
-				dst = a.all
-			}
-			for r := range rights {
-				dst[r] = true
-			}
-		}
-		if n == 0 {
-			return nil, errors.New("target without address")
-		}
-	}
-	return a, nil
+	return &acl{list: a, raw: bytes.Clone(b)}, nil
 }
 
-// allows evaluates the ACL: exact identifier, then @domain, then ".", else deny
-// (PRIM-A13.2.1-4, Decision D15).
-func (a *acl) allows(requester addr.ID, op string) bool {
-	if r, ok := a.ids[requester.BareKey()]; ok {
-		return r[op]
-	}
-	if r, ok := a.doms[requester.DomainKey()]; ok {
-		return r[op]
-	}
-	return a.all[op]
+// permits applies the ACL to requester acting on owner's resource: the owner may always
+// (Decision D15), anyone else by the most specific entry, identifier, then @domain, then ".",
+// else deny (PRIM-A13.2.1-4).
+func (a *acl) permits(owner, requester addr.ID, op pidf.Right) bool {
+	return pidf.Permitted(a.list, owner, requester, op)
 }
 
-// defaultACL is Decision D15's default for a fresh resource.
-func defaultACL(inbox, deny bool) *acl {
-	a := &acl{ids: map[string]map[string]bool{}, doms: map[string]map[string]bool{}}
+// defaultACL is the ACL of a fresh resource: Decision D15's default ("." may fetch and
+// subscribe to a presentity, send to an inbox), or an empty ACL (deny all) when the
+// deployment chose privacy first (Config.DenyByDefault).
+func defaultACL(kind pidf.ACLKind, deny bool) *acl {
+	l := pidf.DefaultACL(kind)
 	if deny {
-		a.raw = []byte("<acl></acl>")
-		return a
+		l = pidf.ACL{}
 	}
-	if inbox {
-		a.all = map[string]bool{"send": true}
-		a.raw = []byte("<acl><entry><target><address>.</address></target><allow><send/></allow></entry></acl>")
-	} else {
-		a.all = map[string]bool{"fetch": true, "subscribe": true}
-		a.raw = []byte("<acl><entry><target><address>.</address></target><allow><fetch/><subscribe/></allow></entry></acl>")
-	}
-	return a
+	return &acl{list: l, raw: pidf.FormatACL(l)}
 }
 
 // ---- PRIM application/presence tuples (I2 §14, Decision D23) ----
@@ -382,30 +152,34 @@ func toPIDF(t tupleInfo) pidf.Tuple {
 	return pt
 }
 
-// formatPrimTuple writes a tuple that arrived as CPIM-PIDF as a PRIM presence document
-// (Decision D2, reverse direction), dated at.
-func formatPrimTuple(presentity string, at time.Time, t tupleInfo) []byte {
+// formatPrimTuple writes a tuple that arrived as CPIM-PIDF as a PRIM presence document dated
+// at (Decision D2, reverse direction). CPIM-PIDF's contact is optional but PRIM's contact
+// address is not (PRIM-A14.4.3-2): a tuple without one names the presentity; a status other
+// than open or closed (CPIM-PIDF allows none) is shown closed.
+func formatPrimTuple(presentity string, at time.Time, t tupleInfo) ([]byte, error) {
 	pt := toPIDF(t)
 	pt.Timestamp = at
 	if pt.DisplayName == "" {
 		pt.DisplayName = t.ID
+	}
+	if pt.Contact == "" {
+		pt.Contact = presentity
 	}
 	if pt.Status != pidf.Open && pt.Status != pidf.Closed {
 		pt.Status = pidf.Closed
 	}
 	b, err := pidf.FormatPrim(pidf.Presence{Entity: presentity, Tuples: []pidf.Tuple{pt}}, 0)
 	if err != nil {
-		// A tuple FormatPrim refuses (e.g. no contact address): the minimal document.
-		return []byte(fmt.Sprintf(`<presence identifier="%s" date="%s"><contact address="%s"><display-name>%s</display-name><status value="%s"/></contact></presence>`,
-			esc(presentity), esc(pidf.FormatDate(at)), esc(presentity), esc(pt.DisplayName), esc(string(pt.Status))))
+		return nil, fmt.Errorf("tuple %q as application/presence: %w", t.ID, err)
 	}
-	return b
+	return b, nil
 }
 
 // clientBody encodes tuples (sorted by Tuple-ID) for a client link (I2 §14.2): nothing for no
 // tuple, one application/presence entity with its Tuple-ID as a command header, or
 // multipart/mixed with a Tuple-ID header in every part. It returns the body and the headers
-// to add.
+// to add. The documents go out as published (PRIM-A14.1-2): pidf's FormatPrimMultipart would
+// render them again from its model, so the few lines of MIME framing stay here.
 func clientBody(ts []tupleInfo) ([]byte, [][2]string) {
 	switch len(ts) {
 	case 0:
@@ -453,7 +227,7 @@ const cpimPIDFType = pidf.TypeCPIMPIDF
 // formatCPIMPIDF writes a presentity's tuples as CPIM-PIDF with reference/pidf (Decision D2):
 // one <tuple id=Tuple-ID> each, with status, contact (priority from preference, clamped to
 // 0-255) and note. CPIM-PIDF needs a tuple; an empty PI (a NOTIFY must still carry a body) is
-// written as the presentity alone.
+// written as the presentity alone, which pidf cannot render.
 func formatCPIMPIDF(presentity string, ts []tupleInfo) []byte {
 	p := pidf.Presence{Entity: presentity}
 	for _, t := range ts {
@@ -464,17 +238,30 @@ func formatCPIMPIDF(presentity string, ts []tupleInfo) []byte {
 			return b
 		}
 	}
+	var id bytes.Buffer
+	_ = xml.EscapeText(&id, []byte(presentity))
 	return []byte(fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<presence xmlns="%s"><presentity id="%s"/></presence>`,
-		pidf.NamespaceCPIMPIDF, esc(presentity)))
+		pidf.NamespaceCPIMPIDF, id.String()))
+}
+
+// emptyCPIMPIDF is the document formatCPIMPIDF writes for an empty PI, as pidf would read it
+// if it accepted a presence without tuples.
+type emptyCPIMPIDF struct {
+	XMLName    xml.Name `xml:"urn:ietf:params:cpim-presence: presence"`
+	Presentity *struct {
+		ID string `xml:"id,attr"`
+	} `xml:"urn:ietf:params:cpim-presence: presentity"`
+	Tuples []struct{} `xml:"urn:ietf:params:cpim-presence: tuple"`
 }
 
 // parseCPIMPIDF reads a server-profile NOTIFY body with reference/pidf: bare
-// application/cpim-pidf+xml, multipart, or message/cpim wrapping it (PRIM-S7.1.3-3). A
-// document with only a presentity (no tuple) is an empty PI.
+// application/cpim-pidf+xml, multipart, or message/cpim wrapping it (PRIM-S7.1.3-3). A bare
+// document with a presentity and no tuple is an empty PI.
 func parseCPIMPIDF(contentType string, body []byte) ([]tupleInfo, error) {
 	p, err := pidf.ParseServerBody(contentType, body)
 	if err != nil {
-		if root, rerr := parseXML(body); rerr == nil && root.name == "presence" && root.child("tuple") == nil {
+		var e emptyCPIMPIDF
+		if xml.Unmarshal(body, &e) == nil && e.Presentity != nil && e.Presentity.ID != "" && len(e.Tuples) == 0 {
 			return nil, nil
 		}
 		return nil, err
@@ -489,15 +276,4 @@ func parseCPIMPIDF(contentType string, body []byte) ([]tupleInfo, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
-}
-
-// subscribersDoc lists subscribers for STARTWATCHERNOTIFY (I2 §11.1.5, PRIM-A11.1.5-2).
-func subscribersDoc(ids []string) []byte {
-	var b strings.Builder
-	b.WriteString("<subscribers>")
-	for _, id := range ids {
-		fmt.Fprintf(&b, "<subscriber>%s</subscriber>", esc(id))
-	}
-	b.WriteString("</subscribers>")
-	return []byte(b.String())
 }
