@@ -180,7 +180,7 @@ func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
 		secrets    multiFlag
 	)
 	fs.Var(&accounts, "account", "an account `user:password` (repeatable)")
-	fs.Var(&peers, "peer", "a peer `domain=host:port` (repeatable)")
+	fs.Var(&peers, "peer", "a peer `domain=host:port[,host:port...]`, addresses tried in order (repeatable)")
 	fs.Var(&secrets, "peer-secret", "a shared secret `domain=secret` (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -411,7 +411,18 @@ func checkListen(a string) error {
 	return nil
 }
 
-func checkPeer(a string) error {
+// checkPeer checks a peer's address list: one or more host:port separated by commas, tried in
+// order (the server fails over to the next on a failed dial).
+func checkPeer(list string) error {
+	for _, a := range strings.Split(list, ",") {
+		if err := checkPeerAddr(strings.TrimSpace(a)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkPeerAddr(a string) error {
 	host, port, err := net.SplitHostPort(a)
 	if err != nil {
 		return fmt.Errorf("not host:port: %w", err)

@@ -84,6 +84,8 @@ func TestServeConfigErrors(t *testing.T) {
 			want: []string{`--account "nocolon": want user:password`}},
 		{name: "bad peer flag", args: []string{"--domain", "a.example", "--listen", "127.0.0.1:0", "--account", "a:b", "--peer", "b.example"},
 			want: []string{`--peer "b.example": want domain=host:port`}},
+		{name: "bad address in a failover list", yaml: "domain: example.com\nlisten: 127.0.0.1:0\ns2s_listen: 127.0.0.1:0\naccounts:\n  alice: x\npeers:\n  example.org: 127.0.0.1:7001,127.0.0.1:99999\n",
+			want: []string{":7: peers.example.org:", `bad port "99999"`}},
 		{name: "half TLS", args: []string{"--domain", "a.example", "--listen", "127.0.0.1:0", "--account", "a:b", "--tls-cert", "x.pem"},
 			want: []string{"--tls-cert and --tls-key go together"}},
 		{name: "unreadable TLS", args: []string{"--domain", "a.example", "--listen", "127.0.0.1:0", "--account", "a:b", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"},
