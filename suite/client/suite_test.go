@@ -1,0 +1,47 @@
+package client_test
+
+import (
+	"os"
+	"regexp"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/primlab/primlab/suite/harness"
+
+	_ "github.com/primlab/primlab/suite/client"
+)
+
+// TestClientConformance runs every client-role case against the reference user agent in the
+// simulator (the default target).
+func TestClientConformance(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "client-role conformance against the reference user agent")
+}
+
+// TestCitedIDsExist checks that every statement and RFC 2779 id a client-role case cites is in
+// the requirement catalogues (fixtures/requirements).
+func TestCitedIDsExist(t *testing.T) {
+	ids := map[string]bool{}
+	for _, f := range []string{"../../fixtures/requirements/prim-statements.yaml", "../../fixtures/requirements/rfc2779.yaml"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`(?m)^\s*- id: "([^"]+)"`).FindAllSubmatch(data, -1) {
+			ids[string(m[1])] = true
+		}
+	}
+	cases := harness.Registered()
+	if len(cases) == 0 {
+		t.Fatal("no client-role case registered")
+	}
+	for _, c := range cases {
+		for _, s := range append(append([]string{}, c.Statements...), c.RFC2779...) {
+			if !ids[s] {
+				t.Errorf("case %s cites %q, which is in no catalogue", c.ID, s)
+			}
+		}
+	}
+}
