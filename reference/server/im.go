@@ -68,7 +68,7 @@ func (s *Server) sendFromClient(c *conn, m *wire.Message, from, to addr.ID) {
 		s.observe(IMResponse{Conn: c.id, From: from.String(), Inbox: to.String(), MessageID: m.Value("Message-ID"), Code: code})
 	}
 	if s.isLocal(to) {
-		s.deliver(m, from, to, c.strength, done)
+		s.deliver(m, from, to, uaStrength(m, c), done)
 		return
 	}
 	s.relaySend(c, m, to, done)
@@ -176,4 +176,14 @@ func (s *Server) deliver(m *wire.Message, from, to addr.ID, strength string, don
 		finish()
 		s.observe(RelayTimeout{Method: "SEND", To: to.String(), Code: best})
 	})
+}
+
+// uaStrength is the AStrength a server passes on for a command its user agent sent: the server
+// rates the UA's connection itself where the UA sent none (PRIM-A9.1.7-3), and otherwise the
+// weaker of that rating and the value received (PRIM-A9.1.7-4: a relay never strengthens it).
+func uaStrength(m *wire.Message, c *conn) string {
+	if v, ok := m.Get("AStrength"); ok {
+		return weaker(v, c.strength)
+	}
+	return c.strength
 }

@@ -822,7 +822,7 @@ func (s *Server) relaySend(c *conn, m *wire.Message, to addr.ID, done func(int))
 	if fw.Count("Content-Type") == 0 && len(fw.Body) > 0 {
 		fw.Add("Content-Type", "text/plain; charset=UTF-8")
 	}
-	fw.Add("AStrength", c.strength) // PRIM-A9.1.7-1, PRIM-A9.1.7-3
+	fw.Add("AStrength", uaStrength(m, c)) // PRIM-A9.1.7-1, PRIM-A9.1.7-3, PRIM-A9.1.7-4
 	finished := false
 	var timer engine.TimerID
 	answer := func(code int) {
