@@ -69,13 +69,14 @@ type Limits struct {
 	RelayTimeout                  time.Duration // wait for a next hop or a listener (Decision D35)
 }
 
-// DefaultLimits returns 100 subscriptions per presentity and per watcher, durations clamped to
+// DefaultLimits returns 1000 subscriptions per presentity and per watcher (RFC 2779 2.2.4 and
+// 2.2.5 ask for hundreds), durations clamped to
 // [60 s, 86400 s] with 3600 s default (Decision D30), 1 MiB bodies and a 30 s relay timeout
 // (Decision D35).
 func DefaultLimits() Limits {
 	return Limits{
-		MaxSubscriptionsPerPresentity: 100,
-		MaxSubscriptionsPerWatcher:    100,
+		MaxSubscriptionsPerPresentity: 1000,
+		MaxSubscriptionsPerWatcher:    1000,
 		MinDuration:                   60 * time.Second,
 		MaxDuration:                   86400 * time.Second,
 		DefaultDuration:               3600 * time.Second,

@@ -193,13 +193,11 @@ func (s *Server) clientLogin(c *conn, m *wire.Message, svc wire.Service) {
 			s.fail(c, m, wire.StatusBadRequest, err.Error())
 			return
 		}
-		wantScheme := addr.SchemePres
-		if svc == wire.ServiceIM {
-			wantScheme = addr.SchemeIM
-		}
-		if from.Scheme != wantScheme || !s.hasAccount(from) {
-			// PRIM-A10.3.1-2: From names the principal of this service in this domain.
-			s.loginFailed(c, m, fmt.Sprintf("From %q is not a %s: principal of %s", m.Value("From"), wantScheme, s.cfg.Domain))
+		if !s.hasAccount(from) {
+			// PRIM-A10.3.1-2: From names the principal, by its pres: or its im: identifier,
+			// whichever service the LOGIN is for (LOGIN is a general method); the connection is
+			// bound to the principal, not to the scheme.
+			s.loginFailed(c, m, fmt.Sprintf("From %q is not a principal of %s", m.Value("From"), s.cfg.Domain))
 			return
 		}
 		prefs, err := sasl.ParseMechList(m.Value("SASL-Mech"))
