@@ -101,6 +101,13 @@ func (s *Server) peerOpened(c *conn, tag string) {
 	}
 	p.dialing, p.addrs, p.conn = false, nil, c
 	c.domain = domain
+	s.peerLogin(p, c)
+}
+
+// peerLogin runs the LOGIN exchange on the outbound connection c to p's domain, then sends
+// what queued meanwhile (PRIM-S7.3.1-1/2, PRIM-S9.2-5); also after a 401 (PRIM-S8-2).
+func (s *Server) peerLogin(p *peer, c *conn) {
+	domain := p.domain
 	secret, hasSecret := s.secretFor(domain)
 	mech := sasl.Anonymous
 	if hasSecret {

@@ -360,6 +360,15 @@ func (s *Server) response(c *conn, m *wire.Message) {
 	if r.onResp != nil {
 		r.onResp(m)
 	}
+	if m.Code == wire.StatusUnauthorized && c.outbound && r.method != "LOGIN" {
+		// PRIM-S8-2: a peer that answers 401 wants us to authenticate; LOGIN again before
+		// anything else goes on this connection (requests queue meanwhile).
+		if p := s.peers[c.domain]; p != nil && p.conn == c && p.ready {
+			p.ready = false
+			c.s2sAuthed = false
+			s.peerLogin(p, c)
+		}
+	}
 }
 
 // reply builds the response to req with code, the same version (Decision D34) and the echo
