@@ -18,8 +18,12 @@
 // succeeded (no pipelining past LOGIN, prim-digest.md §3.5); allocates request ids and matches
 // responses however they are pipelined or reordered; answers the server's requests (NOTIFY,
 // WATCHERNOTIFY and SEND get a response, CANCELSUBSCRIPTION, PING and LOGOUT never do,
-// Decision D6; an unknown method gets 501, Decision D8); and follows 300 Redirect: it
-// reconnects to the Redirect address, logs in again and reissues the request (I2 §9.1.5).
+// Decision D6; an unknown method gets 501, Decision D8); follows 300 Redirect: it
+// reconnects to the Redirect address, logs in again and reissues the request (I2 §9.1.5); and
+// after 401 Unauthorized logs in again on the same connection and reissues the request once
+// (PRIM-A18-2). 409 Already Authenticated to LOGIN counts as success (I2 §10.3.1). Identifiers
+// the user types are put in the wire form of I2 §7.1, characters outside unreserved %-escaped
+// (PRIM-A7.1-1), or refused locally when they cannot be made valid (ident.go).
 //
 // Like every engine it never reads the clock (the date in a published tuple is the now handed
 // to Handle), never touches a socket and draws randomness (Message-ID, Conversation-ID) only
@@ -81,7 +85,8 @@ type Client struct {
 	sessions []*session
 	conns    map[engine.ConnID]*conn
 
-	user     string // user@domain, no scheme
+	user     string // user@domain in wire form (§3.8 escapes), no scheme
+	idErr    error  // why Config.ID could not be used as the principal
 	password string
 	mechs    []string
 
@@ -158,8 +163,11 @@ type pending struct {
 	mech string // login: the mechanisms offered / selected
 	// for Send, the ids the result repeats
 	messageID, conversationID string
-	// req is what was sent, to reissue it after a 300 Redirect
+	// req is what was sent, to reissue it after a 300 Redirect or a 401 Unauthorized
 	req heldRequest
+	// unauthorized is the 401 that made the client log in again before reissuing the request
+	// (PRIM-A18-2); a request is reissued after 401 only once.
+	unauthorized *wire.Message
 }
 
 // waiter aggregates Connect or Login over the services.
@@ -195,7 +203,7 @@ func New(cfg Config, rng *rand.Rand) *Client {
 		c.sessions = append(c.sessions, &session{svc: s, version: ver})
 	}
 	if cfg.ID != "" {
-		c.user = stripScheme(cfg.ID)
+		c.user, c.idErr = principalID(cfg.ID) // PRIM-A7.1-1, PRIM-A7.1-6
 	}
 	c.mechs = splitMechs(cfg.Mechs)
 	return c
@@ -297,16 +305,22 @@ func (c *Client) call(now time.Time, op any) {
 		svc := svcOr(op.Service)
 		c.request(tag, "getacl", svc, "GETACL", c.fromOnly(svc), nil)
 	case Subscribe:
-		c.request(tag, "subscribe", Presence, "SUBSCRIBE", []wire.Header{
-			{Name: "From", Value: c.principal(Presence)},
-			{Name: "To", Value: withScheme(Presence, op.To)},
-			{Name: "Duration", Value: strconv.Itoa(op.Duration)}}, nil)
+		if to, ok := c.typedID(tag, "subscribe", Presence, op.To); ok {
+			c.request(tag, "subscribe", Presence, "SUBSCRIBE", []wire.Header{
+				{Name: "From", Value: c.principal(Presence)},
+				{Name: "To", Value: to},
+				{Name: "Duration", Value: strconv.Itoa(op.Duration)}}, nil)
+		}
 	case Unsubscribe:
-		c.request(tag, "unsubscribe", Presence, "UNSUBSCRIBE", []wire.Header{
-			{Name: "From", Value: c.principal(Presence)}, {Name: "To", Value: withScheme(Presence, op.To)}}, nil)
+		if to, ok := c.typedID(tag, "unsubscribe", Presence, op.To); ok {
+			c.request(tag, "unsubscribe", Presence, "UNSUBSCRIBE", []wire.Header{
+				{Name: "From", Value: c.principal(Presence)}, {Name: "To", Value: to}}, nil)
+		}
 	case Fetch:
-		c.request(tag, "fetch", Presence, "FETCH", []wire.Header{
-			{Name: "From", Value: c.principal(Presence)}, {Name: "To", Value: withScheme(Presence, op.To)}}, nil)
+		if to, ok := c.typedID(tag, "fetch", Presence, op.To); ok {
+			c.request(tag, "fetch", Presence, "FETCH", []wire.Header{
+				{Name: "From", Value: c.principal(Presence)}, {Name: "To", Value: to}}, nil)
+		}
 	case StartWatcherNotify:
 		c.request(tag, "startwatchernotify", Presence, "STARTWATCHERNOTIFY", c.fromOnly(Presence), nil)
 	case StopWatcherNotify:
@@ -344,6 +358,18 @@ func (c *Client) fromOnly(s Service) []wire.Header {
 	return []wire.Header{{Name: "From", Value: c.principal(s)}}
 }
 
+// typedID turns an identifier the user typed for op into its wire form (PRIM-A7.1-1,
+// PRIM-A7.1-6, Decision D38; see ident.go). One that cannot be made valid ends op with a local
+// refusal, and nothing is sent.
+func (c *Client) typedID(tag, op string, def Service, typed string) (string, bool) {
+	id, err := wireID(def, typed)
+	if err != nil {
+		c.result(Result{Tag: tag, Op: op, Err: "refused: " + err.Error()})
+		return "", false
+	}
+	return id, true
+}
+
 func (c *Client) publish(now time.Time, tag string, op Publish) {
 	pi := op.PIType
 	if pi == "" {
@@ -376,6 +402,16 @@ func (c *Client) publish(now time.Time, tag string, op Publish) {
 }
 
 func (c *Client) send(tag string, op Send) {
+	to, ok := c.typedID(tag, "send", IM, op.To)
+	if !ok {
+		return
+	}
+	replyTo := ""
+	if op.ReplyTo != "" {
+		if replyTo, ok = c.typedID(tag, "send", IM, op.ReplyTo); !ok {
+			return
+		}
+	}
 	domain := c.user
 	if i := strings.LastIndexByte(domain, '@'); i >= 0 {
 		domain = domain[i+1:]
@@ -395,12 +431,12 @@ func (c *Client) send(tag string, op Send) {
 	}
 	h := []wire.Header{
 		{Name: "From", Value: c.principal(IM)},
-		{Name: "To", Value: withScheme(IM, op.To)},
+		{Name: "To", Value: to},
 		{Name: "Message-ID", Value: mid},
 		{Name: "Conversation-ID", Value: cid},
 	}
-	if op.ReplyTo != "" {
-		h = append(h, wire.Header{Name: "Reply-To", Value: withScheme(IM, op.ReplyTo)})
+	if replyTo != "" {
+		h = append(h, wire.Header{Name: "Reply-To", Value: replyTo})
 	}
 	h = append(h, wire.Header{Name: "Content-Type", Value: ct}) // PRIM-A15-1
 	if p := c.request(tag, "send", IM, "SEND", h, op.Body); p != nil {
@@ -454,8 +490,15 @@ func (c *Client) settle(s *session, reason string) {
 			if reason == "" {
 				reason = "not connected"
 			}
-			c.result(Result{Tag: hr.p.tag, Op: hr.p.op, Err: reason,
-				MessageID: hr.p.messageID, ConversationID: hr.p.conversationID})
+			r := Result{Tag: hr.p.tag, Op: hr.p.op, Err: reason,
+				MessageID: hr.p.messageID, ConversationID: hr.p.conversationID}
+			if u := hr.p.unauthorized; u != nil {
+				// The request was answered 401 and logging in again failed: the 401 is its
+				// answer, and Err says why it was not reissued (PRIM-A18-2).
+				r.ID, r.Code, r.Phrase = u.ID, u.Code, u.Phrase
+				r.Err = fmt.Sprintf("%d %s, and logging in again failed: %s", u.Code, u.Phrase, reason)
+			}
+			c.result(r)
 			continue
 		}
 		c.sendRequest(s, hr.p, hr.method, hr.h, hr.body)
@@ -609,7 +652,7 @@ func (c *Client) sessionDone(s *session, code int, phrase, err string) {
 	switch {
 	case err != "":
 		c.settle(s, err)
-	case code != 0 && code/100 != 2:
+	case code != 0 && !authenticated(code):
 		c.settle(s, fmt.Sprintf("not sent: login ended with %d %s", code, phrase))
 	default:
 		c.settle(s, "")
@@ -637,7 +680,7 @@ func (c *Client) heldLogout() {
 func (c *Client) finish(wp **waiter, svc Service, code int, phrase, err string) {
 	w := *wp
 	delete(w.left, svc)
-	if prevFailed := w.err != "" || (w.code != 0 && w.code/100 != 2); !prevFailed {
+	if prevFailed := w.err != "" || (w.code != 0 && !authenticated(w.code)); !prevFailed {
 		w.code, w.phrase, w.err = code, phrase, err
 	}
 	if len(w.left) == 0 {
@@ -652,7 +695,13 @@ func (c *Client) finish(wp **waiter, svc Service, code int, phrase, err string) 
 
 func (c *Client) login(tag string, op Login) {
 	if op.ID != "" {
-		c.user = stripScheme(op.ID) // PRIM-A7.1-6: accept the identifier without scheme
+		// PRIM-A7.1-6: accept the identifier without scheme; PRIM-A7.1-1: escape it.
+		user, err := principalID(op.ID)
+		if err != nil {
+			c.result(Result{Tag: tag, Op: "login", Err: "refused: " + err.Error()})
+			return
+		}
+		c.user, c.idErr = user, nil
 	}
 	if op.Password != "" {
 		c.password = op.Password
@@ -661,7 +710,11 @@ func (c *Client) login(tag string, op Login) {
 		c.mechs = splitMechs(op.Mech)
 	}
 	if c.user == "" {
-		c.result(Result{Tag: tag, Op: "login", Err: "no principal: give an identifier"})
+		err := "no principal: give an identifier"
+		if c.idErr != nil {
+			err = "no principal: Config.ID refused: " + c.idErr.Error()
+		}
+		c.result(Result{Tag: tag, Op: "login", Err: err})
 		return
 	}
 	if c.loginW != nil {
@@ -875,6 +928,41 @@ func (c *Client) followRedirect(p *pending, m *wire.Message) bool {
 	return true
 }
 
+// reauthenticate handles 401 Unauthorized to an operation. PRIM-A18-2 (MUST): after 401 the
+// client authenticates with LOGIN. The session runs the LOGIN exchange again on the same
+// connection with the principal and pass phrase it has, and the request goes out once more
+// after LOGIN succeeds; if LOGIN fails, the operation's Result is the 401 with Err saying how
+// LOGIN ended (settle). It returns false when it cannot log in again: the request was already
+// reissued once, no principal is known, or the connection is gone or failed (PRIM-A12.1-15);
+// the 401 is then the operation's result.
+func (c *Client) reauthenticate(p *pending, m *wire.Message) bool {
+	s := p.sess
+	if p.unauthorized != nil || c.user == "" || s.conn == nil || s.phase == phaseFailed || s.phase == phaseIdle {
+		return false
+	}
+	p.unauthorized = m
+	hr := heldRequest{p: p, method: p.req.method, h: p.req.h, body: p.req.body}
+	// Reissued requests go first, in the order they were first sent; requests made since
+	// the 401 follow them.
+	i := 0
+	for i < len(s.held) && s.held[i].p.unauthorized != nil && s.held[i].p.seq < p.seq {
+		i++
+	}
+	s.held = append(s.held[:i], append([]heldRequest{hr}, s.held[i:]...)...)
+	if c.loginW != nil && c.loginW.left[s.svc] {
+		return true // a LOGIN for this service is running or queued (an earlier 401, the user's Login)
+	}
+	if c.loginW == nil {
+		c.loginW = &waiter{silent: true, op: "login", left: map[Service]bool{}}
+	}
+	c.loginW.left[s.svc] = true
+	if s.phase == phaseAuthed {
+		s.phase = phaseReady // the server says this connection is not authenticated
+	}
+	c.startLogin(s) // on a shared connection it waits for the other service's exchange
+	return true
+}
+
 // keepalive sends PING on each authenticated connection and sets the next round (Decision D45).
 func (c *Client) keepalive(now time.Time) {
 	c.pinging = false
@@ -1009,6 +1097,9 @@ func (c *Client) response(cn *conn, m *wire.Message) {
 		c.loginResponse(p, m)
 	default:
 		if m.Code == 300 && c.followRedirect(p, m) {
+			return
+		}
+		if m.Code == wire.StatusUnauthorized && c.reauthenticate(p, m) {
 			return
 		}
 		c.result(c.opResult(p, m))
@@ -1187,22 +1278,10 @@ func (c *Client) detach(s *session) {
 	}
 }
 
-// stripScheme removes a pres: or im: scheme (PRIM-A7.1-6).
-func stripScheme(id string) string {
-	for _, p := range []string{"pres:", "im:"} {
-		if len(id) >= len(p) && strings.EqualFold(id[:len(p)], p) {
-			return id[len(p):]
-		}
-	}
-	return id
-}
-
-// withScheme gives an identifier typed without scheme the service's scheme (PRIM-A7.1-6).
-func withScheme(s Service, id string) string {
-	if strings.Contains(id, ":") {
-		return id
-	}
-	return string(s) + ":" + id
+// authenticated reports whether a final LOGIN code leaves the principal authenticated: 2xx,
+// or 409 Already Authenticated (I2 §10.3.1, Decision D33).
+func authenticated(code int) bool {
+	return code/100 == 2 || code == wire.StatusAlreadyAuthenticated
 }
 
 func splitMechs(v string) []string {

@@ -33,9 +33,14 @@ type Result struct {
 
 func (Result) Kind() string { return "result" }
 
-// OK reports whether the operation succeeded: a 2xx response, or a no-response request sent.
+// OK reports whether the operation succeeded: a 2xx response, or a no-response request sent;
+// for login also 409 Already Authenticated, which leaves the principal authenticated
+// (I2 §10.3.1, Decision D33).
 func (r Result) OK() bool {
-	return r.Err == "" && (r.Code == 0 || r.Code/100 == 2)
+	if r.Err != "" {
+		return false
+	}
+	return r.Code == 0 || r.Code/100 == 2 || (r.Op == "login" && r.Code == 409)
 }
 
 func (r Result) String() string {

@@ -74,7 +74,7 @@ func buildTuple(presID string, now time.Time, p Publish) ([]byte, error) {
 	t := pidf.Tuple{ID: p.TupleID, Status: pidf.Status(p.Status), Detail: p.Detail, Contact: p.Contact,
 		DisplayName: p.DisplayName, Note: p.Note, Timestamp: now.UTC()}
 	if t.Contact == "" {
-		t.Contact = "im:" + stripScheme(presID)
+		t.Contact = "im:" + strings.TrimPrefix(presID, string(Presence)+":")
 	}
 	if t.DisplayName == "" {
 		t.DisplayName = p.TupleID

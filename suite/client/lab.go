@@ -5,13 +5,17 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/gcustom"
 	gtypes "github.com/onsi/gomega/types"
 
 	"github.com/primlab/primlab/reference/pidf"
@@ -30,6 +34,8 @@ type Lab struct {
 	conns   []*Conn
 	labels  map[string]int
 	auto    *autoLogin
+	// answerAll: the suite answers every other request too (see AnswerAll).
+	answerAll bool
 
 	// User is the principal the user agent logs in as (user@domain, no scheme); Password its
 	// pass phrase. The suite plays the home server, so it decides what is valid.
@@ -41,9 +47,9 @@ type Lab struct {
 // Start builds the case's target: the reference user agent in a fresh simulated world, or
 // the external user agent (Config.Exec). opts are applied to the reference user agent; under
 // Exec a case that needs them is not applicable (the driver protocol cannot set them).
-func Start(h *harness.H, opts ...uaOptions) *Lab {
+func Start(h *harness.H, opts ...UAOptions) *Lab {
 	ginkgo.GinkgoHelper()
-	var o uaOptions
+	var o UAOptions
 	if len(opts) > 0 {
 		o = opts[0]
 	}
@@ -87,6 +93,23 @@ func (l *Lab) finish() {
 	}
 	if stderr != "" {
 		l.note("ua", "stderr:\n"+stderr)
+	}
+	fmt.Fprintln(ginkgo.GinkgoWriter, l.h.Transcript().String())
+	// The harness writes its own evidence next to this (its trace and capture are of the
+	// world it built for a server target, unused here); the user agent's capture goes beside.
+	if out := l.h.Config().Out; out != "" {
+		if pcap := l.t.capture(); len(pcap) > 0 {
+			dir := filepath.Join(out, "cases", filepath.FromSlash(l.h.Meta().ID))
+			err := os.MkdirAll(dir, 0o755)
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, "ua-capture.pcapng"), pcap, 0o644)
+			}
+			if err != nil {
+				l.note("sim", fmt.Sprintf("ua-capture.pcapng not written: %v", err))
+			} else {
+				l.note("sim", "the user agent's capture: ua-capture.pcapng")
+			}
+		}
 	}
 }
 
@@ -310,9 +333,21 @@ func (c *Conn) ended() bool { return c.s.Closed() || c.bad != nil }
 
 func (c *Conn) endEvent() harness.Event {
 	if c.bad != nil {
-		return harness.Event{Closed: true, Err: fmt.Errorf("the user agent sent malformed PRIM: %w", c.bad)}
+		return harness.Event{Closed: true, Err: fmt.Errorf("%w: %w", errMalformed, c.bad)}
 	}
 	return harness.Event{Closed: true, Err: c.s.Err()}
+}
+
+// errMalformed marks an Event for bytes that are not PRIM: not an orderly end (uaClosed does
+// not accept it).
+var errMalformed = errors.New("the user agent sent malformed PRIM")
+
+// uaClosed matches the user agent closing (or resetting) the connection, not the end of
+// decoding because it sent malformed bytes.
+func uaClosed() gtypes.GomegaMatcher {
+	return gcustom.MakeMatcher(func(ev harness.Event) (bool, error) {
+		return ev.Closed && ev.Msg == nil && !errors.Is(ev.Err, errMalformed), nil
+	}).WithMessage("be the user agent closing the connection")
 }
 
 // Next waits for the next command from the user agent, the end of the connection or the
@@ -404,9 +439,30 @@ func (c *Conn) ExpectResponse(id string, matchers ...gtypes.GomegaMatcher) *wire
 	return m
 }
 
+// WaitSent waits for a request of the method among the commands the user agent sent on this
+// connection after its first `after` ones, whether a helper already took it or not.
+func (c *Conn) WaitSent(method string, after int) *wire.Message {
+	ginkgo.GinkgoHelper()
+	var got *wire.Message
+	find := func() bool {
+		for _, m := range c.sent[min(after, len(c.sent)):] {
+			if m.IsRequest() && m.Method == method {
+				got = m
+				return true
+			}
+		}
+		return false
+	}
+	c.lab.wait(func() bool { return find() || c.ended() }, c.lab.h.Timeout())
+	if got == nil && !find() {
+		c.lab.h.Failf("%s: the user agent sent no %s within %v", c.name, method, c.lab.h.Timeout())
+	}
+	return got
+}
+
 // ExpectNothing asserts that the user agent sends nothing on this connection for d (the
-// run's quiet period when d is 0). The connection may stay open or be closed by the user
-// agent only if allowClose.
+// run's quiet period when d is 0) and keeps it open. Cases where closing is acceptable judge
+// NextWithin with h.Accept instead.
 func (c *Conn) ExpectNothing(d time.Duration) {
 	ginkgo.GinkgoHelper()
 	if d <= 0 {
@@ -416,8 +472,34 @@ func (c *Conn) ExpectNothing(d time.Duration) {
 	switch {
 	case ev.Msg != nil:
 		c.lab.h.Failf("%s: expected nothing from the user agent for %v, got %s", c.name, d, ev)
-	case ev.Closed && ev.Err != nil && c.bad != nil:
-		c.lab.h.Failf("%s: expected nothing for %v, but %s", c.name, d, ev)
+	case !ev.Timeout:
+		c.lab.h.Failf("%s: expected nothing for %v and the connection kept open, but: %s", c.name, d, ev)
+	}
+}
+
+// ExpectNoResponse asserts that, for d (the quiet period when 0), the user agent sends no
+// response on this connection and keeps it open. Requests it sends meanwhile are left in the
+// backlog: only answering is at issue.
+func (c *Conn) ExpectNoResponse(d time.Duration) {
+	ginkgo.GinkgoHelper()
+	if d <= 0 {
+		d = c.lab.h.Quiet()
+	}
+	var resp *wire.Message
+	c.lab.wait(func() bool {
+		for _, m := range c.backlog {
+			if !m.IsRequest() {
+				resp = m
+				return true
+			}
+		}
+		return c.ended()
+	}, d)
+	switch {
+	case resp != nil:
+		c.lab.h.Failf("%s: expected no response for %v, got %q", c.name, d, resp.StartLine())
+	case c.ended():
+		c.lab.h.Failf("%s: expected no response and the connection kept open, but: %s", c.name, c.endEvent())
 	}
 }
 
@@ -474,14 +556,6 @@ type Session struct {
 	IM   *Conn
 }
 
-// For returns the connection of a service ("pres" or "im").
-func (s Session) For(svc string) *Conn {
-	if svc == "im" {
-		return s.IM
-	}
-	return s.Pres
-}
-
 // serviceOf maps a version token to the client service.
 func serviceOf(version string) string {
 	switch version {
@@ -530,6 +604,34 @@ func (l *Lab) AutoLogin(hold bool, except ...*Conn) {
 	l.auto = a
 }
 
+// AnswerAll makes the suite answer every request the user agent sends (LOGIN as AutoLogin
+// does, everything else 200; SUBSCRIBE and FETCH with the presence of their To, Decision D25)
+// whenever the lab waits. Cases that check what the user agent sent read Conn.Sent.
+func (l *Lab) AnswerAll() {
+	if l.auto == nil {
+		l.AutoLogin(false)
+	}
+	l.answerAll = true
+}
+
+func (l *Lab) answerOK(c *Conn, m *wire.Message) {
+	resp := &wire.Message{Version: m.Version, ID: m.ID, Code: wire.StatusOK, Phrase: wire.Phrase(wire.StatusOK)}
+	switch m.Method {
+	case "SUBSCRIBE", "FETCH":
+		to := m.Value("To")
+		resp.Add("From", m.Value("From"))
+		resp.Add("To", to)
+		if m.Method == "SUBSCRIBE" {
+			resp.Add("Duration", m.Value("Duration"))
+		}
+		withPresence(resp, to, OpenTuple("t1", "im:"+stripAnyScheme(to), "answered by the suite"))
+	case "SEND", "NOTIFY":
+		resp.Add("From", m.Value("From"))
+		resp.Add("To", m.Value("To"))
+	}
+	c.Send(resp)
+}
+
 // ReleaseLogins sends the final answers AutoLogin held back and stops holding.
 func (l *Lab) ReleaseLogins() {
 	if l.auto == nil {
@@ -554,7 +656,15 @@ func (l *Lab) serveLogins() {
 		}
 		for i := 0; i < len(c.backlog); i++ {
 			m := c.backlog[i]
-			if !m.IsRequest() || m.Method != "LOGIN" {
+			if !m.IsRequest() {
+				continue
+			}
+			if m.Method != "LOGIN" {
+				if l.answerAll && m.ID != wire.NoResponse {
+					c.backlog = append(c.backlog[:i], c.backlog[i+1:]...)
+					i--
+					l.answerOK(c, m)
+				}
 				continue
 			}
 			c.backlog = append(c.backlog[:i], c.backlog[i+1:]...)
@@ -615,8 +725,8 @@ func (l *Lab) Session() Session {
 	return s
 }
 
-// Pres and IM return the session's connection for the service, or end the case as not
-// applicable when the user agent did not log in to it.
+// MustPres and MustIM return the session's connection for the service, or end the case as
+// not applicable when the user agent did not log in to it.
 func (s Session) MustPres(h *harness.H) *Conn {
 	ginkgo.GinkgoHelper()
 	if s.Pres == nil {
@@ -738,7 +848,7 @@ func withPresence(m *wire.Message, entity string, tuples ...pidf.Tuple) {
 	m.Body = body
 }
 
-// Tuple returns an open tuple with a note.
+// OpenTuple returns an open tuple with a contact and a note.
 func OpenTuple(id, contact, note string) pidf.Tuple {
 	return pidf.Tuple{ID: id, Status: pidf.Open, Contact: contact, Note: note}
 }

@@ -1,21 +1,34 @@
 package client_test
 
 import (
+	"flag"
 	"os"
 	"regexp"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/primlab/primlab/suite/harness"
 
-	_ "github.com/primlab/primlab/suite/client"
+	"github.com/primlab/primlab/suite/client"
 )
+
+var execFlag = flag.String("client-exec", "", "run the cases against this user agent command (driver protocol; {addr} = the home listener) instead of the reference user agent in the simulator")
 
 // TestClientConformance runs every client-role case against the reference user agent in the
 // simulator (the default target).
 func TestClientConformance(t *testing.T) {
+	if *execFlag != "" {
+		if err := client.Configure(client.Config{Exec: *execFlag}); err != nil {
+			t.Fatal(err)
+		}
+		// Real time against a real process: shorter quiet periods keep the run short.
+		if err := harness.Configure(harness.Config{Timeout: 3 * time.Second, Quiet: 500 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "client-role conformance against the reference user agent")
 }

@@ -133,6 +133,10 @@ type UAEvent struct {
 	Reply          int     `json:"reply,omitempty"`
 	Service        string  `json:"service,omitempty"`
 	WatcherType    string  `json:"watcher_type,omitempty"`
+	// Watchers (startwatchernotify), Classes (getclasstable), Entries (getacl).
+	Watchers []string   `json:"watchers,omitempty"`
+	Classes  []Class    `json:"classes,omitempty"`
+	Entries  []ACLEntry `json:"entries,omitempty"`
 }
 
 func (e UAEvent) String() string {
@@ -169,11 +173,13 @@ type target interface {
 	close()
 	// evidence returns the simulator's trace (empty under Exec) and the user agent's stderr.
 	evidence() (trace, stderr string)
+	// capture returns the simulator's pcapng capture (nil under Exec).
+	capture() []byte
 }
 
-// uaOptions configure the simulated reference user agent; an external one is configured by
-// its command line, so cases needing options skip under Exec.
-type uaOptions struct {
+// UAOptions configure the simulated reference user agent; an external one is configured by
+// its command line, so cases needing options are not applicable under Exec.
+type UAOptions struct {
 	StartTLS bool
 	Shared   bool
 	Mechs    string
@@ -190,11 +196,12 @@ type simTarget struct {
 	seen  int
 	evs   []UAEvent
 	trace bytes.Buffer
+	pcap  bytes.Buffer
 }
 
-func newSimTarget(seed uint64, opts uaOptions) (*simTarget, error) {
+func newSimTarget(seed uint64, opts UAOptions) (*simTarget, error) {
 	t := &simTarget{lns: map[string]*sim.Listener{}}
-	t.w = sim.New(sim.Config{Seed: seed, Trace: &t.trace})
+	t.w = sim.New(sim.Config{Seed: seed, Trace: &t.trace, Pcap: &t.pcap})
 	for i, name := range []string{Home, Alt} {
 		if _, err := t.w.AddHost(sim.HostConfig{Name: name, IP: fmt.Sprintf("10.0.0.%d", i+1)}); err != nil {
 			return nil, fmt.Errorf("suite/client: %w", err)
@@ -253,6 +260,12 @@ func (t *simTarget) addr(listener string) (string, int) { return listener, simPo
 func (t *simTarget) elapsed() time.Duration             { return t.w.Now() }
 func (t *simTarget) close()                             {}
 func (t *simTarget) evidence() (string, string)         { return t.trace.String(), "" }
+func (t *simTarget) capture() []byte {
+	if t.w.Flush() != nil {
+		return nil
+	}
+	return t.pcap.Bytes()
+}
 
 type simStream struct{ c *sim.Conn }
 
@@ -338,9 +351,16 @@ func tuplesOf(ts []client.Tuple) []Tuple {
 func eventOf(f engine.Fact) (UAEvent, bool) {
 	switch f := f.(type) {
 	case client.Result:
-		return UAEvent{Type: "result", ID: f.Tag, Cmd: f.Op, Code: f.Code, Phrase: f.Phrase, Error: f.Err,
+		ev := UAEvent{Type: "result", ID: f.Tag, Cmd: f.Op, Code: f.Code, Phrase: f.Phrase, Error: f.Err,
 			RequestID: f.ID, Duration: f.Duration, Redirect: f.Redirect, Tuples: tuplesOf(f.Tuples),
-			MessageID: f.MessageID, ConversationID: f.ConversationID, Body: f.Body}, true
+			MessageID: f.MessageID, ConversationID: f.ConversationID, Body: f.Body, Watchers: f.Watchers}
+		for _, c := range f.Classes {
+			ev.Classes = append(ev.Classes, Class{Name: c.Name, Watchers: c.Watchers})
+		}
+		for _, e := range f.ACL {
+			ev.Entries = append(ev.Entries, ACLEntry{Targets: e.Targets, Allow: e.Allow})
+		}
+		return ev, true
 	case client.Notification:
 		return UAEvent{Type: "notify", From: f.From, To: f.To, Tuples: tuplesOf(f.Tuples), Error: f.Err}, true
 	case client.Message:
@@ -553,6 +573,8 @@ func (t *execTarget) evidence() (string, string) {
 	return "", t.stderr.String()
 }
 
+func (t *execTarget) capture() []byte { return nil }
+
 func (t *execTarget) close() {
 	t.mu.Lock()
 	if t.closed {
@@ -681,4 +703,3 @@ func (s *tcpStream) Abort() {
 // StartTLS is not offered over real sockets: the suite would need a certificate the user
 // agent trusts, which the driver protocol cannot hand over.
 func (s *tcpStream) StartTLS() bool { return false }
-

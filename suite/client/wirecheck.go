@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"regexp"
 	"strconv"
 	"strings"
@@ -202,3 +203,31 @@ func violations(vs []wire.Violation) string {
 
 // sameID compares identifiers case-insensitively (PRIM-A7.1-3, Decision D38).
 func sameID(a, b string) bool { return strings.EqualFold(a, b) }
+
+// sameMediaType compares two Content-Type values by media type and parameters, ignoring case
+// in the type and parameter names and the spacing around ";" (RFC 2045 §5.1).
+func sameMediaType(a, b string) bool {
+	ta, pa, errA := mime.ParseMediaType(a)
+	tb, pb, errB := mime.ParseMediaType(b)
+	if errA != nil || errB != nil {
+		return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+	}
+	if ta != tb || len(pa) != len(pb) {
+		return false
+	}
+	for k, v := range pa {
+		if w, ok := pb[k]; !ok || !strings.EqualFold(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// mediaTypeOf returns the media type of a Content-Type value, lower case, without parameters.
+func mediaTypeOf(v string) string {
+	t, _, err := mime.ParseMediaType(v)
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(v))
+	}
+	return t
+}

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/primlab/primlab/reference/engine"
 	"github.com/primlab/primlab/reports"
 )
 
@@ -59,6 +60,11 @@ type Config struct {
 	// MaxBuffered bounds how many unread bytes one connection may hold (default 4 MiB): a
 	// flooding target costs that case, not the run.
 	MaxBuffered int
+	// WrapServer, when set, wraps the simulated reference server engine of every case's world
+	// (it is called once per world, so a wrapper may keep state). The mutation self-test
+	// (suite/mutants) uses it to break one behaviour at a time; nil runs the clean reference.
+	// It has no effect against an external target.
+	WrapServer func(engine.Engine) engine.Engine
 }
 
 // Defaults for the simulated reference target.

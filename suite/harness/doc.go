@@ -27,4 +27,6 @@
 // case accepts every acceptable outcome with [H.Accept] and records the one it saw.
 //
 // Configure the run with [Configure] before ginkgo.RunSpecs; read the results with [Results].
+// Config.WrapServer wraps the simulated reference engine of every world: the mutation
+// self-test (suite/mutants) uses it to check that every case can fail.
 package harness

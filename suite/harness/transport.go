@@ -117,7 +117,13 @@ func newSimTransport(cfg Config, seed uint64) (*simTransport, error) {
 		Name:   "server",
 		IP:     "10.0.0.1",
 		Listen: map[string]uint16{ListenerClient: simClientPort, ListenerS2S: simS2SPort},
-		New:    func(rng *rand.Rand) engine.Engine { return server.New(scfg, rng) },
+		New: func(rng *rand.Rand) engine.Engine {
+			var e engine.Engine = server.New(scfg, rng)
+			if cfg.WrapServer != nil {
+				e = cfg.WrapServer(e)
+			}
+			return e
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("harness: %w", err)

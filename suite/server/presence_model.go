@@ -13,6 +13,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	gtypes "github.com/onsi/gomega/types"
 
 	. "github.com/primlab/primlab/suite/harness"
 
@@ -371,6 +372,13 @@ func mustEntities(h *H, m *wire.Message) []presenceEntity {
 	return es
 }
 
+// haveIdentifier matches a message whose header holds the identifier id, compared
+// case-insensitively (PRIM-A7.1-3, Decision D38).
+func haveIdentifier(name, id string) gtypes.GomegaMatcher {
+	return WithTransform(func(m *wire.Message) string { return m.Value(name) },
+		WithTransform(strings.ToLower, Equal(strings.ToLower(id))))
+}
+
 var dottedQuad = regexp.MustCompile(`\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b`)
 
 // ipLiterals returns the IPv4 address literals in a message's headers and body.
@@ -588,10 +596,28 @@ var _ = Case(srv(reports.CaseMeta{
 	perm := h.Unique("desk-permanent")
 	publishPerm(h, alice, h.Unique("desk"), perm)
 	alice.Abort()
-	h.Wait(5 * time.Second)
+	h.Wait(2 * time.Second)
 	bob := h.LoggedIn("bob")
 	got := fetchView(h, bob, alice.Pres())
 	Expect(showsTag(got, perm)).To(BeTrue(), "the permanent value outlives the connection; body %q", got.Body)
+})
+
+var _ = Case(srv(reports.CaseMeta{
+	ID: "prim/server/5.4/6", Section: "5.4", Level: reports.LevelMust,
+	Requirement: "Lease expiry in a named class notifies the subscribers of that class.",
+	Statements:  []string{"PRIM-A11.1.1-6", "PRIM-A10.1.4-3", "PRIM-A13.1-2"},
+	RFC2779:     []string{"3.2.4"},
+}), func(h *H) {
+	alice := h.LoggedIn("alice")
+	openPresence(h, alice)
+	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	leased := h.Unique("friends-lease")
+	lease := publishLeased(h, alice, h.Unique("mobile"), leased, 2, "friends")
+	bob := h.LoggedIn("bob")
+	resp := subscribeTo(h, bob, alice.Pres(), 600)
+	Expect(showsTag(resp, leased)).To(BeTrue(), "body %q", resp.Body)
+	h.Wait(lease + time.Second)
+	awaitNotify(h, bob, "without the expired lease", func(m *wire.Message) bool { return !showsTag(m, leased) })
 })
 
 // ---- §5.5 subscriptions ----
@@ -655,7 +681,7 @@ var _ = Case(srv(reports.CaseMeta{
 	ID: "prim/server/5.5/4", Section: "5.5", Level: reports.LevelMust,
 	Requirement: "Subscriptions are per watcher: one watcher's UNSUBSCRIBE leaves another watcher's subscription to the same presentity in place.",
 	Statements:  []string{"PRIM-A10.1.4-2", "PRIM-A10.1.2-1"},
-	RFC2779:     []string{"3.2.3", "5.1.8"},
+	RFC2779:     []string{"3.2.3", "5.1.7", "5.1.8"},
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/primlab/primlab/suite/mutants"
+)
+
+// TestSelftestChild is the child of TestSelftestMatrix: it runs the suite against the mutant
+// named in the environment.
+func TestSelftestChild(t *testing.T) {
+	if os.Getenv(mutants.EnvMutant) == "" {
+		t.Skip("helper: a mutant's run for TestSelftestMatrix")
+	}
+	if _, err := mutants.RunChild(t, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSelftestMatrix(t *testing.T) {
+	if os.Getenv(mutants.EnvMutant) != "" {
+		t.Skip("parent only")
+	}
+	defer func(f func() ([]string, error)) { selftestChild = f }(selftestChild)
+	selftestChild = func() ([]string, error) { return []string{os.Args[0], "-test.run=^TestSelftestChild$"}, nil }
+	var stdout, stderr bytes.Buffer
+	code := runSelftest([]string{"--mutant", "drop-notify", "--mutant", "identity"}, nil, &stdout, &stderr)
+	out := stdout.String()
+	// Exit 0, or 1 if a case another engineer is writing fails against the clean reference.
+	if code != exitOK && !(code == exitFail && strings.Contains(out, "  clean fail: ")) {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr.String())
+	}
+	for _, want := range []string{"drop-notify ", "identity ", "1 of 1 defect mutants killed; 1 of 1 equivalent controls kill nothing"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSelftestListAndUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := runSelftest([]string{"--list"}, nil, &stdout, &stderr); code != exitOK {
+		t.Fatalf("--list: exit %d: %s", code, stderr.String())
+	}
+	if n := strings.Count(stdout.String(), "\n"); n != len(mutants.All()) {
+		t.Errorf("--list printed %d lines for %d mutants", n, len(mutants.All()))
+	}
+	if !strings.Contains(stdout.String(), "leak-notify-past-acl") || !strings.Contains(stdout.String(), "control") {
+		t.Errorf("--list output:\n%s", stdout.String())
+	}
+	stdout.Reset()
+	if code := runSelftest([]string{"--mutant", "no-such"}, nil, &stdout, &stderr); code != exitUsage {
+		t.Errorf("unknown mutant: exit %d, want %d", code, exitUsage)
+	}
+}
