@@ -51,6 +51,11 @@ type conformOptions struct {
 	out         string
 	list        bool
 	exec        string
+	// shard/shards select every shards-th case of the sorted catalogue, starting at shard
+	// (DESIGN.md "Beyond one machine"); shards 0 means the whole run.
+	shard, shards int
+	// writeBaseline, if set, is where the run's failures are written as a baseline.
+	writeBaseline string
 }
 
 func parseConform(args []string, stderr io.Writer) (*conformOptions, error) {
@@ -85,11 +90,20 @@ func parseConform(args []string, stderr io.Writer) (*conformOptions, error) {
 	fs.StringVar(&o.baseline, "baseline", "", "baseline `file` of expected failures")
 	fs.StringVar(&o.out, "out", "out", "results `directory`")
 	fs.BoolVar(&o.list, "list", false, "print the case catalogue (fixtures/cases.yaml) and exit")
+	shardText := fs.String("shard", "", "run shard `i/n` of the cases (0 <= i < n); join the shards' results.json with primlab report merge")
+	fs.StringVar(&o.writeBaseline, "write-baseline", "", "write the run's failing cases to `file` as a baseline of expected failures")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
 		}
 		return nil, usageError{err}
+	}
+	if *shardText != "" {
+		i, n, err := parseShard(*shardText)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		o.shard, o.shards = i, n
 	}
 	if fs.NArg() > 0 {
 		return nil, usagef("unexpected argument %q", fs.Arg(0))
@@ -201,6 +215,13 @@ func runConform(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	if o.shards > 0 {
+		o.cases = shardCases(harness.Registered(), o.cases, o.shard, o.shards)
+		if len(o.cases) == 0 {
+			fmt.Fprintf(stderr, "primlab conform: shard %d/%d holds no case\n", o.shard, o.shards)
+			return exitUsage
+		}
+	}
 	if err := harness.Configure(o.cfg); err != nil {
 		fmt.Fprintf(stderr, "primlab conform: %v\n", err)
 		return exitUsage
@@ -255,10 +276,19 @@ func runConform(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		Version: "dev", Target: targetName, Roles: o.roles, Profile: o.profile,
 		Seed: o.cfg.Seed, Strict: o.strict, Start: start.UTC(), Duration: elapsed,
 	}
+	if o.shards > 0 {
+		run.Shard = fmt.Sprintf("%d/%d", o.shard, o.shards)
+	}
 	res := reports.Build(run, results, cat, baseline)
 	if err := reports.WriteAll(o.out, res); err != nil {
 		fmt.Fprintf(stderr, "primlab conform: %v\n", err)
 		return exitHarness
+	}
+	if o.writeBaseline != "" {
+		if err := reports.WriteBaseline(o.writeBaseline, res); err != nil {
+			fmt.Fprintf(stderr, "primlab conform: --write-baseline: %v\n", err)
+			return exitHarness
+		}
 	}
 	printConformSummary(stdout, res, o)
 	if harness.Aborted() {
@@ -346,4 +376,26 @@ func lessDotted(a, b string) bool {
 		}
 	}
 	return len(as) < len(bs)
+}
+
+// shardCases returns the IDs of shard i of n: every n-th case of the catalogue sorted by ID,
+// starting at the i-th, so shards are disjoint, cover the catalogue and do not depend on the
+// machine. If only is not empty the shard is narrowed to those IDs.
+func shardCases(all []reports.CaseMeta, only []string, i, n int) []string {
+	ids := make([]string, 0, len(all))
+	for _, m := range all {
+		ids = append(ids, m.ID)
+	}
+	sort.Strings(ids)
+	want := map[string]bool{}
+	for _, id := range only {
+		want[id] = true
+	}
+	var out []string
+	for k, id := range ids {
+		if k%n == i && (len(only) == 0 || want[id]) {
+			out = append(out, id)
+		}
+	}
+	return out
 }

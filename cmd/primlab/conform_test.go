@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -305,5 +306,63 @@ func TestConformUnreachableTarget(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "stopped: the target could not be reached") {
 		t.Errorf("stdout lacks the stop notice:\n%s", stdout)
+	}
+}
+
+// Shards of a run are disjoint and together hold every case; report merge joins them into one
+// run with every case (DESIGN.md "Beyond one machine"). A baseline written from a run lists
+// exactly its failures (none for the reference).
+func TestConformShardsMergeToTheWholeRun(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	seen := map[string]string{}
+	for i := 0; i < 2; i++ {
+		out := filepath.Join(dir, fmt.Sprintf("shard%d", i))
+		args := []string{"--out", out, "--seed", "5", "--shard", fmt.Sprintf("%d/2", i)}
+		if i == 0 {
+			args = append(args, "--write-baseline", filepath.Join(dir, "baseline.yaml"))
+		}
+		if code, stdout := runChild(t, args...); code != exitOK {
+			t.Fatalf("shard %d: exit %d\n%s", i, code, stdout)
+		}
+		res, err := reports.ReadResults(filepath.Join(out, "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("%d/2", i); res.Run.Shard != want {
+			t.Errorf("shard %d: run shard %q, want %q", i, res.Run.Shard, want)
+		}
+		for _, c := range res.Cases {
+			if prev, dup := seen[c.ID]; dup {
+				t.Errorf("case %s ran in %s and in shard %d", c.ID, prev, i)
+			}
+			seen[c.ID] = fmt.Sprint("shard ", i)
+		}
+		files = append(files, filepath.Join(out, "results.json"))
+	}
+	if got, want := len(seen), len(harness.Registered()); got != want {
+		t.Errorf("the shards ran %d cases, want all %d", got, want)
+	}
+	merged := filepath.Join(dir, "merged.json")
+	var stdout, stderr bytes.Buffer
+	if code := run(append([]string{"report", "merge", "--out", merged}, files...), nil, &stdout, &stderr); code != exitOK {
+		t.Fatalf("merge: exit %d: %s", code, stderr.String())
+	}
+	res, err := reports.ReadResults(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Cases) != len(harness.Registered()) {
+		t.Errorf("merged %d cases, want %d", len(res.Cases), len(harness.Registered()))
+	}
+	b, err := reports.LoadBaseline(filepath.Join(dir, "baseline.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.ExpectedFailures) != 0 {
+		t.Errorf("baseline of a clean reference run lists %d failures", len(b.ExpectedFailures))
+	}
+	if code, _ := runChild(t, "--shard", "2/2"); code != exitUsage {
+		t.Errorf("--shard 2/2: exit %d, want %d", code, exitUsage)
 	}
 }
