@@ -86,6 +86,10 @@ func runSim(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}()
 	openOut := func(path string) (io.Writer, func() error, error) {
+		// --trace and --pcap may point into --out, which need not exist yet.
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, nil, err
+		}
 		f, err := os.Create(path)
 		if err != nil {
 			return nil, nil, err
