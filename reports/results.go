@@ -77,6 +77,10 @@ type CaseMeta struct {
 	Decisions   []string `json:"decisions,omitempty"`
 	Role        string   `json:"role"`
 	Profile     string   `json:"profile"`
+	// Slow marks a case that must let real time pass against an external target (a lease or
+	// subscription expiring, a relay timing out); it carries the label "slow", so a quick run
+	// can leave it out with --label-filter '!slow'.
+	Slow bool `json:"slow,omitempty"`
 }
 
 // Links are paths, relative to the results directory, to a case's evidence files.

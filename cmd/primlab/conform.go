@@ -81,6 +81,7 @@ func parseConform(args []string, stderr io.Writer) (*conformOptions, error) {
 		peerSecret = fs.String("peer-secret", "", "`secret` the target shares with --peer-domain")
 		seed       = fs.Uint64("seed", 0, "run `seed`; each case's world is seeded from it and the case ID")
 		timeout    = fs.Duration("timeout", 5*time.Second, "per-step `deadline` (virtual time in the simulator)")
+		quiet      = fs.Duration("quiet", 0, "how long a negative check waits for silence (`period`; default 2s virtual in the simulator, 1s against a real target); a fast target on loopback needs less")
 		accounts   conformList
 	)
 	fs.Var(&accounts, "account", "a target account `user:password` (repeatable; the first plays alice, then bob, carol)")
@@ -141,9 +142,12 @@ func parseConform(args []string, stderr io.Writer) (*conformOptions, error) {
 	if *timeout <= 0 {
 		return nil, usagef("--timeout %v: want a positive duration", *timeout)
 	}
+	if *quiet < 0 || *quiet > *timeout {
+		return nil, usagef("--quiet %v: want a positive duration no longer than --timeout", *quiet)
+	}
 	o.cfg = harness.Config{
 		Target: *target, S2STarget: *s2sTarget, S2SListen: *s2sListen, Domain: *domain, PeerDomain: *peerDomain, PeerSecret: *peerSecret,
-		Seed: *seed, Timeout: *timeout,
+		Seed: *seed, Timeout: *timeout, Quiet: *quiet,
 	}
 	for _, a := range accounts {
 		acct, err := harness.ParseAccount(a)
@@ -221,6 +225,11 @@ func runConform(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "primlab conform: shard %d/%d holds no case\n", o.shard, o.shards)
 			return exitUsage
 		}
+	}
+	if o.exec != "" && o.cfg.Quiet == 0 {
+		// The user agent under test runs in real time even when the server side is the
+		// simulated reference: use the external target's quiet period, not the simulator's.
+		o.cfg.Quiet = time.Second
 	}
 	if err := harness.Configure(o.cfg); err != nil {
 		fmt.Fprintf(stderr, "primlab conform: %v\n", err)

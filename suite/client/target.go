@@ -29,6 +29,11 @@ type Config struct {
 	Exec string
 	// Listen is the host the listeners bind to under Exec (default 127.0.0.1).
 	Listen string
+	// WrapUA, when set, wraps the simulated reference user agent's engine in every case's
+	// world (called once per world, so a wrapper may keep state). The mutation self-test
+	// (suite/mutants) uses it to break one behaviour at a time; nil runs the clean reference.
+	// It has no effect under Exec.
+	WrapUA func(engine.Engine) engine.Engine
 }
 
 var runCfg struct {
@@ -213,8 +218,15 @@ func newSimTarget(seed uint64, opts UAOptions) (*simTarget, error) {
 		t.lns[name] = ln
 	}
 	cfg := client.Config{Server: fmt.Sprintf("%s:%d", Home, simPort), StartTLS: opts.StartTLS, Shared: opts.Shared, Mechs: opts.Mechs}
+	wrap := CurrentConfig().WrapUA
 	ua, err := t.w.AddHost(sim.HostConfig{Name: "ua", IP: "10.0.1.1",
-		New: func(rng *rand.Rand) engine.Engine { return client.New(cfg, rng) }})
+		New: func(rng *rand.Rand) engine.Engine {
+			var e engine.Engine = client.New(cfg, rng)
+			if wrap != nil {
+				e = wrap(e)
+			}
+			return e
+		}})
 	if err != nil {
 		return nil, fmt.Errorf("suite/client: %w", err)
 	}

@@ -23,6 +23,11 @@ const (
 	ProfileServer = "server" // SS: PRIM/1.0
 )
 
+// LabelSlow labels the cases that let real time pass against an external target (leases and
+// subscriptions expiring, relay timeouts): CaseMeta.Slow. Leave them out of a quick run with
+// --label-filter '!slow'.
+const LabelSlow = "slow"
+
 var caseIDPattern = regexp.MustCompile(`^prim/(server|client|s2s)/[0-9]+(\.[0-9]+)*/[0-9]+$`)
 
 var registry struct {
@@ -75,8 +80,8 @@ func CheckMeta(m reports.CaseMeta) error {
 	return nil
 }
 
-// Labels returns the ginkgo labels of a case: its level, role:, profile:, sec:, and one label
-// per RFC 2779 id, statement and decision. Label filters select on them, e.g.
+// Labels returns the ginkgo labels of a case: its level, role:, profile:, sec:, one label
+// per RFC 2779 id, statement and decision, and "slow" for a slow case. Label filters select on them, e.g.
 // --label-filter='MUST && role:server && !decision:D7'.
 func Labels(m reports.CaseMeta) ginkgo.Labels {
 	ls := ginkgo.Labels{m.Level, "role:" + m.Role, "profile:" + m.Profile, "sec:" + m.Section}
@@ -88,6 +93,9 @@ func Labels(m reports.CaseMeta) ginkgo.Labels {
 	}
 	for _, d := range m.Decisions {
 		ls = append(ls, "decision:"+d)
+	}
+	if m.Slow {
+		ls = append(ls, LabelSlow)
 	}
 	return ls
 }

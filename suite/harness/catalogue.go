@@ -23,6 +23,7 @@ type CatalogueEntry struct {
 	Statements  []string `yaml:"statements,omitempty"`
 	RFC2779     []string `yaml:"rfc2779,omitempty"`
 	Decisions   []string `yaml:"decisions,omitempty"`
+	Slow        bool     `yaml:"slow,omitempty"`
 }
 
 // CatalogueFile is fixtures/cases.yaml: every case with its metadata, generated from the code
@@ -39,7 +40,7 @@ func CatalogueYAML(metas []reports.CaseMeta) ([]byte, error) {
 	for _, m := range metas {
 		f.Cases = append(f.Cases, CatalogueEntry{
 			ID: m.ID, Role: m.Role, Profile: m.Profile, Section: m.Section, Level: m.Level,
-			Requirement: m.Requirement, Statements: m.Statements, RFC2779: m.RFC2779, Decisions: m.Decisions,
+			Requirement: m.Requirement, Statements: m.Statements, RFC2779: m.RFC2779, Decisions: m.Decisions, Slow: m.Slow,
 		})
 	}
 	var b bytes.Buffer

@@ -44,6 +44,11 @@ type Config struct {
 	// the secret the target shares with it (CRAM-MD5 / PLAIN LOGIN, PRIM-A12.2-4).
 	PeerDomain string
 	PeerSecret string
+	// FarDomains are further peer domains the target routes to the suite's peer listener
+	// (S2SListen), for cases that need many domains (RFC 2779 2.2.6). Against an external
+	// target, list them only if it routes them there; the simulated target has FarDomainCount
+	// of them (FarDomain(i)), found through DNS SRV _prim-pr._tcp records (PRIM-S4.3-2).
+	FarDomains []string
 	// Seed fixes the run; each case's world is seeded from it and the case ID.
 	Seed uint64
 	// Timeout bounds every step (virtual time in the simulator; default 5 s).
@@ -74,6 +79,13 @@ const (
 	DefaultPeerSecret = "remote-shared-secret"
 )
 
+// FarDomainCount is how many further peer domains the simulated target routes to the suite
+// (Config.FarDomains): RFC 2779 2.2.6 asks for "hundreds of domains".
+const FarDomainCount = 120
+
+// FarDomain is the simulated target's i-th further peer domain (1-based).
+func FarDomain(i int) string { return fmt.Sprintf("d%03d.far.example", i) }
+
 // DefaultAccounts are the reference target's accounts.
 func DefaultAccounts() []Account {
 	return []Account{{"alice", "alice-secret"}, {"bob", "bob-secret"}, {"carol", "carol-secret"}}
@@ -96,6 +108,11 @@ func (c Config) withDefaults() Config {
 		}
 		if c.PeerSecret == "" {
 			c.PeerSecret = DefaultPeerSecret
+		}
+		if len(c.FarDomains) == 0 {
+			for i := 1; i <= FarDomainCount; i++ {
+				c.FarDomains = append(c.FarDomains, FarDomain(i))
+			}
 		}
 	}
 	if c.Timeout <= 0 {
@@ -170,6 +187,7 @@ func ParseAccount(s string) (Account, error) {
 //	  - {user: bob, password: bob-secret}
 //	peer_domain: remote.example
 //	peer_secret: shared
+//	far_domains: [d001.far.example, d002.far.example]  # more domains routed to s2s_listen
 type TargetFile struct {
 	Target     string    `yaml:"target"`
 	S2STarget  string    `yaml:"s2s_target"`
@@ -178,6 +196,7 @@ type TargetFile struct {
 	Accounts   []Account `yaml:"accounts"`
 	PeerDomain string    `yaml:"peer_domain"`
 	PeerSecret string    `yaml:"peer_secret"`
+	FarDomains []string  `yaml:"far_domains"`
 }
 
 // LoadTargetFile reads a target file strictly (unknown fields are errors).
@@ -218,6 +237,9 @@ func (tf TargetFile) Apply(c *Config) {
 	if c.PeerSecret == "" {
 		c.PeerSecret = tf.PeerSecret
 	}
+	if len(c.FarDomains) == 0 {
+		c.FarDomains = tf.FarDomains
+	}
 }
 
 // runNonce distinguishes runs against an external target, whose state outlives a run; the
@@ -254,6 +276,7 @@ func Configure(c Config) error {
 	run.unreachable = 0
 	run.aborted = false
 	run.nonce = fmt.Sprintf("r%x", uint32(time.Now().UnixNano()))
+	closeInbound() // a new run listens afresh (pool.go)
 	return nil
 }
 

@@ -86,6 +86,7 @@ func runCase(meta reports.CaseMeta, body func(h *H)) {
 	} else {
 		t := newTCPTransport(cfg)
 		h.tr, err = t, t.lnErr
+		h.adoptInbound(t)
 	}
 	if err != nil {
 		h.Errorf("%v", err)
@@ -135,6 +136,7 @@ func (h *H) finish() {
 		fmt.Fprintln(ginkgo.GinkgoWriter, h.replayHint())
 	}
 	if h.tr != nil {
+		h.keepInbound()
 		h.tr.Close()
 	}
 	record(res, h.connectFailed, h.connected)
@@ -219,8 +221,14 @@ func (h *H) Saw(format string, args ...any) {
 	text := fmt.Sprintf(format, args...)
 	h.saw = append(h.saw, text)
 	h.note("case", "saw: "+text)
-	ginkgo.AddReportEntry("saw", text, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+	if inSpec() {
+		ginkgo.AddReportEntry("saw", text, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+	}
 }
+
+// inSpec reports whether a ginkgo spec is running (report entries can only be added then;
+// harness helpers are also driven directly, by the harness's own tests).
+func inSpec() bool { return ginkgo.CurrentSpecReport().LeafNodeType != types.NodeTypeInvalid }
 
 // Outcome is one acceptable outcome of a step: a name saying what it means (cite the decision)
 // and a matcher recognising it.
@@ -268,8 +276,18 @@ func (h *H) assert(m *wire.Message, matchers []any) {
 func (h *H) Timeout() time.Duration { return h.cfg.Timeout }
 func (h *H) Quiet() time.Duration   { return h.cfg.Quiet }
 
-// Wait lets d pass (virtual time in the simulator), e.g. for a lease to expire.
-func (h *H) Wait(d time.Duration) { h.tr.Wait(func() bool { return false }, d) }
+// Wait lets d pass (virtual time in the simulator), e.g. for a lease to expire. Meanwhile it
+// adopts the connections the target opens towards the suite and answers their LOGINs, so a
+// request the target sends on a fresh connection during the wait is there to be seen
+// afterwards (Inbound, ExpectS2SRequest): a negative check cannot pass because the target's
+// connection was left hanging at LOGIN.
+func (h *H) Wait(d time.Duration) {
+	h.tr.Wait(func() bool {
+		h.pollInbound()
+		return false
+	}, d)
+	h.pollInbound()
+}
 
 // logicalUsers are the names cases use for the target's accounts, in order.
 var logicalUsers = []string{"alice", "bob", "carol", "dave"}

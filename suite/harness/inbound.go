@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
+	gtypes "github.com/onsi/gomega/types"
 
 	"github.com/primlab/primlab/reference/wire"
 )
@@ -77,16 +78,38 @@ func (p *Peer) serveLogin() {
 // the target opened towards the suite (PRIM connections may be reused in either direction,
 // prim-digest §6.2), and returns it with the peer it arrived on so the case can answer there.
 // Which path the target took is recorded with Saw.
+//
+// The matchers select as well as judge: a request of method that does not match them (a
+// NOTIFY for a subscription an external target keeps from an earlier case, say) is answered
+// 200, noted in the transcript and skipped. When no request matches before the deadline but
+// some were skipped, the case fails on the first of them, with the matchers' message.
 func (h *H) ExpectS2SRequest(method string, via *Peer, matchers ...any) (*wire.Message, *Peer) {
 	ginkgo.GinkgoHelper()
-	var got *wire.Message
+	for _, x := range matchers {
+		if _, ok := x.(gtypes.GomegaMatcher); !ok {
+			panic(fmt.Sprintf("harness: %T is not a gomega matcher", x))
+		}
+	}
+	var got, skipped *wire.Message
 	var on *Peer
 	find := func(p *Peer) bool {
-		for i, m := range p.backlog {
-			if m.Method == method {
+		for i := 0; i < len(p.backlog); i++ {
+			m := p.backlog[i]
+			if m.Method != method {
+				continue
+			}
+			p.backlog = append(p.backlog[:i], p.backlog[i+1:]...)
+			i--
+			if matchesAll(m, matchers) {
 				got, on = m, p
-				p.backlog = append(p.backlog[:i], p.backlog[i+1:]...)
 				return true
+			}
+			if skipped == nil {
+				skipped = m
+			}
+			h.note(p.name, "skipped (does not match what the case waits for): "+describe(m))
+			if m.ID != wire.NoResponse {
+				p.Respond(m, wire.StatusOK)
 			}
 		}
 		return false
@@ -106,6 +129,9 @@ func (h *H) ExpectS2SRequest(method string, via *Peer, matchers ...any) (*wire.M
 		}
 		return false
 	}, h.cfg.Timeout)
+	if got == nil && skipped != nil {
+		h.assert(skipped, matchers) // fails, saying which matcher the request missed
+	}
 	if got == nil {
 		where := "on the suite's connection"
 		if h.tr.Inbound() {
@@ -120,6 +146,16 @@ func (h *H) ExpectS2SRequest(method string, via *Peer, matchers ...any) (*wire.M
 	} else {
 		h.Saw("%s arrived on a connection the target opened (%s)", method, on.name)
 	}
-	h.assert(got, matchers)
 	return got, on
+}
+
+// matchesAll reports whether m satisfies every matcher.
+func matchesAll(m *wire.Message, matchers []any) bool {
+	for _, x := range matchers {
+		ok, err := x.(gtypes.GomegaMatcher).Match(m)
+		if err != nil || !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -60,6 +60,7 @@ type Peer struct {
 	bad     error           // framing error in what the target sent
 	noted   bool            // the end of the connection is in the transcript
 	version string          // default version for requests built with Request
+	earlier bool            // a connection the target opened in an earlier case (pool.go)
 }
 
 // Name returns the peer's name as the transcript shows it.

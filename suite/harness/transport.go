@@ -110,6 +110,18 @@ func newSimTransport(cfg Config, seed uint64) (*simTransport, error) {
 		PeerSecrets: map[string]string{cfg.PeerDomain: cfg.PeerSecret},
 		Peers:       map[string]string{cfg.PeerDomain: fmt.Sprintf("%s:%d", simPeerHost, simS2SPort)},
 	}
+	// The further peer domains (Config.FarDomains) are found as SS §4.3 says: an SRV record
+	// _prim-pr._tcp.<domain> pointing at the suite's peer listener (PRIM-S4.3-2, Decision D3).
+	far := map[string]bool{}
+	for _, d := range cfg.FarDomains {
+		far[d] = true
+	}
+	scfg.Resolver = server.SRVResolver(server.DNS{SRV: func(service, proto, name string) ([]*net.SRV, error) {
+		if service == server.SRVPresence && proto == "tcp" && far[name] {
+			return []*net.SRV{{Target: simPeerHost + ".", Port: simS2SPort, Priority: 10, Weight: 1}}, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: "_" + service + "._" + proto + "." + name, IsNotFound: true}
+	}}, server.SRVOptions{})
 	if err := scfg.Validate(); err != nil {
 		return nil, fmt.Errorf("harness: reference server: %w", err)
 	}
@@ -209,7 +221,7 @@ type tcpTransport struct {
 	mu       sync.Mutex
 	streams  []*tcpStream
 	closed   bool
-	ln       net.Listener // Config.S2SListen, if set
+	pool     *inboundPool // the run's listener on Config.S2SListen (pool.go), if set
 	lnErr    error
 	accepted []Stream
 }
@@ -224,27 +236,17 @@ type tcpEvent struct {
 func newTCPTransport(cfg Config) *tcpTransport {
 	t := &tcpTransport{cfg: cfg, start: time.Now(), events: make(chan tcpEvent, 64), done: make(chan struct{})}
 	if cfg.S2SListen != "" {
-		t.ln, t.lnErr = net.Listen("tcp", cfg.S2SListen)
-		if t.lnErr == nil {
-			go t.acceptLoop()
-		}
+		t.pool, t.lnErr = sharedInbound(cfg.S2SListen)
 	}
 	return t
 }
 
-func (t *tcpTransport) acceptLoop() {
-	for {
-		nc, err := t.ln.Accept()
-		if err != nil {
-			return
-		}
-		select {
-		case t.events <- tcpEvent{nc: nc}:
-		case <-t.done:
-			nc.Close()
-			return
-		}
+// poolEvents is the run listener's event channel (nil, never ready, without one).
+func (t *tcpTransport) poolEvents() chan tcpEvent {
+	if t.pool == nil {
+		return nil
 	}
+	return t.pool.events
 }
 
 func (t *tcpTransport) Accepted() []Stream {
@@ -253,17 +255,17 @@ func (t *tcpTransport) Accepted() []Stream {
 	return out
 }
 
-func (t *tcpTransport) Inbound() bool { return t.ln != nil }
+func (t *tcpTransport) Inbound() bool { return t.pool != nil }
 
 func (t *tcpTransport) apply(ev tcpEvent) {
 	if ev.nc == nil {
 		ev.s.apply(ev)
 		return
 	}
-	s := &tcpStream{t: t, nc: ev.nc}
-	t.mu.Lock()
-	t.streams = append(t.streams, s)
-	t.mu.Unlock()
+	// A connection the target opened belongs to the run's pool, not to this case: it stays
+	// open when the case ends (pool.go).
+	s := &tcpStream{t: t, nc: ev.nc, events: t.pool.events, done: t.pool.done}
+	t.pool.track(s)
 	t.accepted = append(t.accepted, s)
 	go s.readLoop()
 }
@@ -280,7 +282,7 @@ func (t *tcpTransport) Dial(from, listener string) (Stream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("harness: connect %s to %s: %w", from, addr, err)
 	}
-	s := &tcpStream{t: t, nc: nc}
+	s := &tcpStream{t: t, nc: nc, events: t.events, done: t.done}
 	t.mu.Lock()
 	t.streams = append(t.streams, s)
 	t.mu.Unlock()
@@ -298,11 +300,16 @@ func (t *tcpTransport) Wait(cond func() bool, d time.Duration) bool {
 		select {
 		case ev := <-t.events:
 			t.apply(ev)
+		case ev := <-t.poolEvents():
+			t.apply(ev)
 		case <-timer.C:
 			// Take what already arrived before giving the final answer.
 			for {
 				select {
 				case ev := <-t.events:
+					t.apply(ev)
+					continue
+				case ev := <-t.poolEvents():
 					t.apply(ev)
 					continue
 				default:
@@ -327,9 +334,6 @@ func (t *tcpTransport) Close() error {
 	t.closed = true
 	close(t.done)
 	var errs []error
-	if t.ln != nil {
-		t.ln.Close()
-	}
 	for _, s := range t.streams {
 		if err := s.nc.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
@@ -339,12 +343,14 @@ func (t *tcpTransport) Close() error {
 }
 
 type tcpStream struct {
-	t    *tcpTransport
-	nc   net.Conn
-	rcv  []byte
-	eof  bool
-	err  error
-	werr error
+	t      *tcpTransport
+	events chan<- tcpEvent // where readLoop hands what arrives
+	done   <-chan struct{} // closed when nobody will read events any more
+	nc     net.Conn
+	rcv    []byte
+	eof    bool
+	err    error
+	werr   error
 }
 
 func (s *tcpStream) readLoop() {
@@ -353,15 +359,15 @@ func (s *tcpStream) readLoop() {
 		n, err := s.nc.Read(buf)
 		if n > 0 {
 			select {
-			case s.t.events <- tcpEvent{s: s, data: buf[:n]}:
-			case <-s.t.done:
+			case s.events <- tcpEvent{s: s, data: buf[:n]}:
+			case <-s.done:
 				return
 			}
 		}
 		if err != nil {
 			select {
-			case s.t.events <- tcpEvent{s: s, err: err}:
-			case <-s.t.done:
+			case s.events <- tcpEvent{s: s, err: err}:
+			case <-s.done:
 			}
 			return
 		}

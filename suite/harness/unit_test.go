@@ -146,3 +146,32 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("zero config (simulated reference) rejected: %v", err)
 	}
 }
+
+// A slow case carries the label "slow" (so --label-filter '!slow' leaves it out) and says so
+// in the catalogue; other cases carry neither.
+func TestSlowCasesAreLabelledAndCatalogued(t *testing.T) {
+	m := reports.CaseMeta{ID: "prim/server/5.5/1", Section: "5.5", Level: "MUST", Role: "server", Profile: "client",
+		Statements: []string{"PRIM-A5.5-1"}}
+	if ls := Labels(m); strings.Contains(strings.Join(ls, " "), LabelSlow) {
+		t.Errorf("a quick case is labelled slow: %v", ls)
+	}
+	quick, err := CatalogueYAML([]reports.CaseMeta{m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Slow = true
+	if ls := Labels(m); ls[len(ls)-1] != LabelSlow {
+		t.Errorf("a slow case's labels: %v", ls)
+	}
+	slow, err := CatalogueYAML([]reports.CaseMeta{m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(quick), "slow:") || !strings.Contains(string(slow), "slow: true") {
+		t.Errorf("catalogue entries:\n%s\n---\n%s", quick, slow)
+	}
+	f, err := ParseCatalogue(slow)
+	if err != nil || len(f.Cases) != 1 || !f.Cases[0].Slow {
+		t.Errorf("the catalogue does not read back the slow mark: %+v, %v", f, err)
+	}
+}

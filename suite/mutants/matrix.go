@@ -19,7 +19,10 @@ import (
 	"github.com/primlab/primlab/reports"
 	"github.com/primlab/primlab/suite/harness"
 
-	// The cases the self-test runs: server role on the client listener, and the s2s role.
+	"github.com/primlab/primlab/suite/client"
+
+	// The cases the self-test runs: server role on the client listener, the s2s role, and
+	// (suite/client, imported above for its Config) the client role.
 	_ "github.com/primlab/primlab/suite/s2s"
 	_ "github.com/primlab/primlab/suite/server"
 )
@@ -31,8 +34,22 @@ const (
 	Clean      = "clean"                  // the unwrapped reference
 )
 
-// DefaultLabelFilter selects the roles the self-test judges the reference server in.
-const DefaultLabelFilter = "role:server || role:s2s"
+// DefaultLabelFilter selects the roles the self-test judges the reference server in;
+// ClientLabelFilter the role it judges the reference user agent in. The clean run takes both.
+const (
+	DefaultLabelFilter = "role:server || role:s2s"
+	ClientLabelFilter  = "role:client"
+	cleanLabelFilter   = DefaultLabelFilter + " || " + ClientLabelFilter
+)
+
+// LabelFilter returns the cases that judge m: the client-role cases for a mutant of the
+// reference user agent, the server and s2s cases for one of the reference server.
+func LabelFilter(m Mutant) string {
+	if m.Target() == harness.RoleClient {
+		return ClientLabelFilter
+	}
+	return DefaultLabelFilter
+}
 
 // Verdict is one case's outcome in one run.
 type Verdict struct {
@@ -41,23 +58,34 @@ type Verdict struct {
 	Message string          `json:"message,omitempty"` // first line
 }
 
-// RunSuite runs the cases selected by labelFilter (DefaultLabelFilter when empty) in this
-// process against the reference server wrapped in the named mutant (Clean: unwrapped) and
-// returns the verdicts sorted by case ID. Ginkgo allows it once per process.
+// RunSuite runs the cases selected by labelFilter in this process against the reference
+// wrapped in the named mutant (Clean: unwrapped) and returns the verdicts sorted by case ID.
+// An empty labelFilter selects the cases that judge the mutant (LabelFilter), and every
+// role's cases for Clean. Ginkgo allows it once per process.
 func RunSuite(t ginkgo.GinkgoTestingT, name, labelFilter string) ([]Verdict, error) {
 	cfg := harness.Config{}
+	uaCfg := client.Config{}
+	filter := cleanLabelFilter
 	if name != Clean {
 		m, ok := Lookup(name)
 		if !ok {
 			return nil, fmt.Errorf("mutants: no mutant %q", name)
 		}
-		cfg.WrapServer = m.Wrap
+		if m.Target() == harness.RoleClient {
+			uaCfg.WrapUA = m.Wrap
+		} else {
+			cfg.WrapServer = m.Wrap
+		}
+		filter = LabelFilter(m)
 	}
 	if err := harness.Configure(cfg); err != nil {
 		return nil, fmt.Errorf("mutants: %w", err)
 	}
+	if err := client.Configure(uaCfg); err != nil {
+		return nil, fmt.Errorf("mutants: %w", err)
+	}
 	if labelFilter == "" {
-		labelFilter = DefaultLabelFilter
+		labelFilter = filter
 	}
 	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
 	suiteConfig.LabelFilter = labelFilter
@@ -222,10 +250,14 @@ func (mx *Matrix) CleanNotPassing() []Verdict {
 }
 
 // DistinctKillers returns the cases that kill at least one non-equivalent mutant, sorted.
-func (mx *Matrix) DistinctKillers() []string {
+func (mx *Matrix) DistinctKillers() []string { return mx.DistinctKillersOf("") }
+
+// DistinctKillersOf is DistinctKillers over the mutants of one role (harness.RoleServer or
+// harness.RoleClient; every role when empty).
+func (mx *Matrix) DistinctKillersOf(role string) []string {
 	seen := map[string]bool{}
 	for _, r := range mx.Rows {
-		if !r.Mutant.Equivalent {
+		if !r.Mutant.Equivalent && (role == "" || r.Mutant.Target() == role) {
 			for _, id := range r.Killers {
 				seen[id] = true
 			}
@@ -291,6 +323,50 @@ func (mx *Matrix) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%d of %d defect mutants killed; %d of %d equivalent controls kill nothing; %d distinct cases kill at least one mutant\n",
 		killed, defects, clean, controls, len(mx.DistinctKillers()))
+	for _, role := range []string{harness.RoleServer, harness.RoleClient} {
+		c := mx.Counts(role)
+		if c.Defects+c.Controls == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "  %s mutants (%s cases): %d of %d defects killed; %d of %d controls kill nothing; %d distinct cases kill at least one\n",
+			role, c.Filter, c.Killed, c.Defects, c.QuietControls, c.Controls, c.DistinctKillers)
+	}
+}
+
+// RoleCounts summarises the rows of one role's mutants.
+type RoleCounts struct {
+	Filter          string // the cases that judged them
+	Defects         int    // defect mutants run
+	Killed          int    // of which killed
+	Controls        int    // equivalent controls run
+	QuietControls   int    // of which killed by nothing (and ran)
+	DistinctKillers int    // cases that kill at least one of the defects
+}
+
+// Counts summarises the rows of role's mutants (harness.RoleServer or harness.RoleClient).
+func (mx *Matrix) Counts(role string) RoleCounts {
+	c := RoleCounts{Filter: DefaultLabelFilter}
+	if role == harness.RoleClient {
+		c.Filter = ClientLabelFilter
+	}
+	for _, r := range mx.Rows {
+		if r.Mutant.Target() != role {
+			continue
+		}
+		if r.Mutant.Equivalent {
+			c.Controls++
+			if !r.Killed() && r.Err == nil {
+				c.QuietControls++
+			}
+		} else {
+			c.Defects++
+			if r.Killed() {
+				c.Killed++
+			}
+		}
+	}
+	c.DistinctKillers = len(mx.DistinctKillersOf(role))
+	return c
 }
 
 // PrintKillers writes every mutant's full list of killing cases, one mutant a paragraph.

@@ -6,10 +6,13 @@ import (
 	"testing"
 
 	"github.com/primlab/primlab/reports"
+	"github.com/primlab/primlab/suite/harness"
 )
 
 // TestMutantChild is the child side of TestKillMatrix: it runs only when the parent sets
-// PRIMLAB_MUTANT, and then runs the whole server and s2s suites against that mutant.
+// PRIMLAB_MUTANT, and then runs the suites that judge that mutant (server and s2s for a
+// mutant of the reference server, client for one of the reference user agent; all three for
+// the clean reference).
 func TestMutantChild(t *testing.T) {
 	if os.Getenv(EnvMutant) == "" {
 		t.Skip("child of TestKillMatrix only")
@@ -20,8 +23,9 @@ func TestMutantChild(t *testing.T) {
 }
 
 // TestKillMatrix is the self-test the issue asks for: the clean reference passes every case,
-// every defect mutant is killed by at least one case and by every case intended for it, and
-// no equivalent control is killed. It runs each mutant in its own process, two at a time.
+// every defect mutant (of the reference server and of the reference user agent) is killed by
+// at least one case and by every case intended for it, and no equivalent control is killed.
+// It runs each mutant in its own process, two at a time.
 func TestKillMatrix(t *testing.T) {
 	if os.Getenv(EnvMutant) != "" {
 		t.Skip("parent only")
@@ -42,14 +46,29 @@ func TestKillMatrix(t *testing.T) {
 			t.Errorf("clean reference: %s is %s: %s", v.ID, v.Verdict, v.Message)
 		}
 	}
-	passed := 0
+	passed := map[string]int{}
 	for _, v := range mx.Clean {
 		if v.Verdict == reports.Pass {
-			passed++
+			passed[strings.Split(v.ID, "/")[1]]++
 		}
 	}
-	if passed < 100 {
-		t.Errorf("only %d cases passed against the clean reference; the suite did not run", passed)
+	// Every role's suite ran against the clean reference (the client role has over 100 cases).
+	for _, role := range []string{harness.RoleServer, harness.RoleS2S, harness.RoleClient} {
+		if passed[role] < 100 {
+			t.Errorf("only %d %s-role cases passed against the clean reference; the suite did not run", passed[role], role)
+		}
+	}
+	// The user agent's mutants are judged by the client-role cases alone, and there are
+	// enough of them to show those cases can fail.
+	if c := mx.Counts(harness.RoleClient); c.Defects < 12 || c.Controls < 2 {
+		t.Errorf("%d client-role defect mutants and %d controls ran; want at least 12 and 2", c.Defects, c.Controls)
+	}
+	for _, r := range mx.Rows {
+		for _, id := range r.Killers {
+			if want := "prim/" + r.Mutant.Target() + "/"; r.Mutant.Target() == harness.RoleClient && !strings.HasPrefix(id, want) {
+				t.Errorf("%s, a mutant of the user agent, was judged by %s", r.Mutant.Name, id)
+			}
+		}
 	}
 	for _, r := range mx.Rows {
 		switch {

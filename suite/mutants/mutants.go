@@ -6,9 +6,10 @@ import (
 
 	"github.com/primlab/primlab/reference/engine"
 	"github.com/primlab/primlab/reference/wire"
+	"github.com/primlab/primlab/suite/harness"
 )
 
-// Mutant is one deliberate defect of the reference server.
+// Mutant is one deliberate defect of the reference server or user agent.
 type Mutant struct {
 	// Name is short and stable (selects the mutant: PRIMLAB_MUTANT, primlab selftest --mutant).
 	Name string
@@ -16,25 +17,38 @@ type Mutant struct {
 	Breaks string
 	// Equivalent marks a control: a change PRIM allows, which no case may kill.
 	Equivalent bool
+	// Role is what the mutant wraps and which cases judge it: harness.RoleServer (the
+	// default when empty: the reference server, judged by the server and s2s cases) or
+	// harness.RoleClient (the reference user agent, judged by the client-role cases).
+	Role string
 	// Intended are the cases written to catch this defect: each must kill it.
 	Intended []string
 	hooks    func() hooks
 }
 
+// Target returns the role the mutant wraps: harness.RoleServer or harness.RoleClient.
+func (m Mutant) Target() string {
+	if m.Role == "" {
+		return harness.RoleServer
+	}
+	return m.Role
+}
+
 // Wrap returns engine e with the mutant's defect. Each call returns a fresh wrapper (a mutant
-// may keep per-world state), which is what harness.Config.WrapServer wants.
+// may keep per-world state), which is what harness.Config.WrapServer and suite/client's
+// Config.WrapUA want.
 func (m Mutant) Wrap(e engine.Engine) engine.Engine { return newWrapper(e, m.hooks()) }
 
 // All returns every mutant, sorted by name.
 func All() []Mutant {
-	out := append([]Mutant(nil), catalogue...)
+	out := append(append([]Mutant(nil), catalogue...), uaCatalogue...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
 // Lookup returns the mutant called name.
 func Lookup(name string) (Mutant, bool) {
-	for _, m := range catalogue {
+	for _, m := range append(append([]Mutant(nil), catalogue...), uaCatalogue...) {
 		if m.Name == name {
 			return m, true
 		}

@@ -22,6 +22,9 @@ type hooks struct {
 	// actions post-processes the whole list of actions of one Handle call, after message
 	// rewriting and injected writes.
 	actions func(w *wrapper, acts []engine.Action) []engine.Action
+	// incoming rewrites one message the engine receives on c and returns what it receives
+	// instead (see rewriteIn for when a rewrite can take effect).
+	incoming func(w *wrapper, c *conn, m *wire.Message) []*wire.Message
 }
 
 // conn is what the wrapper tracks about one connection of the engine.
@@ -105,7 +108,11 @@ func (w *wrapper) Handle(now time.Time, ev engine.Event) []engine.Action {
 	case engine.Bytes:
 		if c := w.conns[e.Conn]; c != nil {
 			w.inConn = c
-			w.in = decode(c.in, e.Data, &c.inBad, false)
+			if w.h.incoming != nil {
+				ev = w.rewriteIn(c, e)
+			} else {
+				w.in = decode(c.in, e.Data, &c.inBad, false)
+			}
 			for _, m := range w.in {
 				if m.IsRequest() && m.ID != wire.NoResponse {
 					c.asked[m.ID] = m
@@ -131,6 +138,62 @@ func (w *wrapper) Handle(now time.Time, ev engine.Event) []engine.Action {
 		acts = w.h.actions(w, acts)
 	}
 	return acts
+}
+
+// rewriteIn passes the messages a Bytes event completes through the incoming hook and returns
+// the event the engine gets instead. The rewrite takes effect only when the event holds whole,
+// well-formed commands (nothing of them reached the engine before, nothing is left over, no
+// decoding error): the original bytes go through otherwise, so a segmented or malformed
+// command reaches the engine exactly as sent. Servers (the suite) write each command in one
+// piece, so the commands a mutant rewrites (LOGIN answers, error responses) qualify.
+func (w *wrapper) rewriteIn(c *conn, e engine.Bytes) engine.Event {
+	if c.inBad {
+		return e
+	}
+	whole := c.in.Buffered() == 0
+	c.in.Feed(e.Data)
+	var in []*wire.Message
+	for {
+		m, err := c.in.Next()
+		if err != nil {
+			var we *wire.Error
+			if errors.As(err, &we) && !we.Fatal {
+				whole = false
+				continue
+			}
+			c.inBad = true
+			whole = false
+			break
+		}
+		if m == nil {
+			break
+		}
+		in = append(in, m)
+	}
+	whole = whole && c.in.Buffered() == 0
+	var data []byte
+	changed := false
+	for _, m := range in {
+		before := m.Bytes()
+		repl := w.h.incoming(w, c, m)
+		var after []byte
+		for _, r := range repl {
+			after = wire.Append(after, r)
+		}
+		if string(after) != string(before) {
+			changed = true
+		}
+		data = append(data, after...)
+		if whole {
+			w.in = append(w.in, repl...)
+		} else {
+			w.in = append(w.in, m)
+		}
+	}
+	if !changed || !whole {
+		return e
+	}
+	return engine.Bytes{Conn: e.Conn, Data: data}
 }
 
 // rewrite decodes every Write, passes each message through the mutant and re-encodes it.

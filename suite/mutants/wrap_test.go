@@ -10,6 +10,7 @@ import (
 	"github.com/primlab/primlab/reference/engine"
 	"github.com/primlab/primlab/reference/server"
 	"github.com/primlab/primlab/reference/wire"
+	"github.com/primlab/primlab/suite/harness"
 )
 
 func newServer(t *testing.T) engine.Engine {
@@ -157,6 +158,16 @@ func TestCatalogue(t *testing.T) {
 			defects++
 			if len(m.Intended) == 0 {
 				t.Errorf("mutant %q names no intended killing case", m.Name)
+			}
+		}
+		// A mutant's intended killers are cases of the role that judges it.
+		client := m.Target() == harness.RoleClient
+		if client != strings.HasPrefix(m.Name, "ua-") {
+			t.Errorf("mutant %q of role %q: the user agent's mutants, and only they, are named ua-*", m.Name, m.Target())
+		}
+		for _, id := range m.Intended {
+			if strings.HasPrefix(id, "prim/client/") != client {
+				t.Errorf("mutant %q (role %q) names %s, a case of another role", m.Name, m.Target(), id)
 			}
 		}
 	}

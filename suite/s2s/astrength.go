@@ -74,7 +74,9 @@ var _ = Case(ss(reports.CaseMeta{
 		refusedByACL(h, peer.ExpectResponse(send.ID))
 		return
 	}
-	h.Accept(peer.ExpectResponse(send.ID), OneOf("410 Astrength Too Weak", HaveCode(wire.StatusAStrengthTooWeak)))
+	resp := peer.ExpectResponse(send.ID)
+	refusedByACL(h, resp) // as above: a 402 is the inbox ACL speaking, not the AStrength check
+	h.Accept(resp, OneOf("410 Astrength Too Weak", HaveCode(wire.StatusAStrengthTooWeak)))
 })
 
 var _ = Case(ss(reports.CaseMeta{

@@ -69,33 +69,16 @@ func awaitNotify(h *H, peer *Peer, watcher string) *wire.Message {
 // expectS2S waits for the target's request of method whose header name has value, on via or
 // a connection the target opened. Requests of that method for something else (NOTIFYs of
 // subscriptions an external target keeps from earlier cases, say) are answered 200 and
-// skipped; h.ExpectS2SRequest alone would take the first of them.
+// skipped by h.ExpectS2SRequest.
 func expectS2S(h *H, via *Peer, method, name, value string) (*wire.Message, *Peer) {
 	ginkgo.GinkgoHelper()
-	for range 50 {
-		m, on := h.ExpectS2SRequest(method, via)
-		if m.Value(name) == value {
-			return m, on
-		}
-		if m.ID != wire.NoResponse {
-			on.Respond(m, wire.StatusOK)
-		}
-	}
-	h.Errorf("no %s with %s %q among 50 %s requests from the target", method, name, value, method)
-	return nil, nil
+	return h.ExpectS2SRequest(method, via, HaveHeader(name, value))
 }
 
-// settle lets the quiet period pass in small steps, adopting the connections the target opens
-// towards the suite meanwhile and answering their LOGINs, so that a request the target sends
-// on a fresh connection (after logging in) arrives within the period. (h.Wait alone does not
-// serve LOGIN on connections the harness has not adopted yet.)
-func settle(h *H) {
-	const steps = 20
-	for i := 0; i < steps; i++ {
-		h.Wait(h.Quiet() / steps)
-		h.Inbound()
-	}
-}
+// settle lets the quiet period pass; h.Wait adopts the connections the target opens towards
+// the suite meanwhile and answers their LOGINs, so a request the target sends on a fresh
+// connection arrives within the period.
+func settle(h *H) { h.Wait(h.Quiet()) }
 
 // notifiesTo lets the quiet period pass and returns every NOTIFY for watcher that arrived on
 // any server-server connection (the suite's peers and those the target opened), answering

@@ -309,6 +309,7 @@ var _ = Case(ss(reports.CaseMeta{
 	RFC2779:     []string{"2.4.1"},
 	Decisions:   []string{"D1", "D11"},
 }), func(h *H) {
+	h.FreshInbound() // the target must open (and log in on) a new connection
 	r := relaySubscribe(h, "alice")
 	logins := inboundRequests(h, "LOGIN")
 	if len(logins) == 0 {
@@ -329,6 +330,7 @@ var _ = Case(ss(reports.CaseMeta{
 	Statements:  []string{"PRIM-S9.2-9", "PRIM-S9.2-8", "PRIM-S7.3.1-6", "PRIM-S7.3.1-2"},
 	Decisions:   []string{"D10"},
 }), func(h *H) {
+	h.FreshInbound() // the target must open (and log in on) a new connection
 	relaySubscribe(h, "alice")
 	logins := inboundRequests(h, "LOGIN")
 	if len(logins) < 2 {
@@ -347,6 +349,7 @@ var _ = Case(ss(reports.CaseMeta{
 	Statements:  []string{"PRIM-S9.2-10", "PRIM-A12.2-4"},
 	Decisions:   []string{"D10"},
 }), func(h *H) {
+	h.FreshInbound() // the target must open (and log in on) a new connection
 	relaySubscribe(h, "alice")
 	logins := inboundRequests(h, "LOGIN")
 	if len(logins) < 2 || splitMechs(logins[0].Value("SASL-Mech"))[0] != "CRAM-MD5" {

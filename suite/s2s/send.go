@@ -284,7 +284,7 @@ var _ = Case(ss(reports.CaseMeta{
 })
 
 var _ = Case(ss(reports.CaseMeta{
-	ID: "prim/s2s/7.2.1/12", Section: "7.2.1", Level: reports.LevelMust,
+	ID: "prim/s2s/7.2.1/12", Section: "7.2.1", Level: reports.LevelMust, Slow: true,
 	Requirement: "When the peer domain never answers a relayed SEND, the local sender still gets a final error (407 Timeout or 504 recommended), never a success (slow).",
 	Statements:  []string{"PRIM-S7.2.1-1", "PRIM-S8-4"},
 	RFC2779:     []string{"4.2.1"},
@@ -301,7 +301,7 @@ var _ = Case(ss(reports.CaseMeta{
 })
 
 var _ = Case(ss(reports.CaseMeta{
-	ID: "prim/s2s/7.2.1/13", Section: "7.2.1", Level: reports.LevelMust,
+	ID: "prim/s2s/7.2.1/13", Section: "7.2.1", Level: reports.LevelMust, Slow: true,
 	Requirement: "When the peer domain closes the connection with a relayed SEND unanswered, the target either sends it again (it was not processed) or gives the sender a final error; it never reports success (slow).",
 	Statements:  []string{"PRIM-S4.1-6", "PRIM-S4.1-3"},
 	RFC2779:     []string{"4.2.1", "5.4.2"},

@@ -222,7 +222,7 @@ var _ = Case(ss(reports.CaseMeta{
 })
 
 var _ = Case(ss(reports.CaseMeta{
-	ID: "prim/s2s/6.3.1/1", Section: "6.3.1", Level: reports.LevelShould,
+	ID: "prim/s2s/6.3.1/1", Section: "6.3.1", Level: reports.LevelShould, Slow: true,
 	Requirement: "A subscription stays in effect for the Duration granted: half-way through it, a presence change is still notified (slow).",
 	Statements:  []string{"PRIM-S6.3.1-1"},
 	Decisions:   []string{"D30"},

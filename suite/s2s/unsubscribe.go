@@ -60,7 +60,7 @@ var _ = Case(ss(reports.CaseMeta{
 })
 
 var _ = Case(ss(reports.CaseMeta{
-	ID: "prim/s2s/7.1.2/4", Section: "7.1.2", Level: reports.LevelMust,
+	ID: "prim/s2s/7.1.2/4", Section: "7.1.2", Level: reports.LevelMust, Slow: true,
 	Requirement: "A subscription whose Duration elapses without renewal is removed, as an implicit UNSUBSCRIBE: later changes are not notified (slow).",
 	Statements:  []string{"PRIM-S7.1.2-2", "PRIM-S2.2.2-1"},
 	RFC2779:     []string{"3.2.4"},

@@ -129,7 +129,7 @@ var _ = Case(srv(reports.CaseMeta{
 	publishPerm(h, alice, h.Unique("t"), tag)
 	n := notifyShowing(h, bob, tag)
 	Expect(n).To(HaveHeader("To", bob.Pres()))
-	Expect(h.Inbound()).To(BeEmpty(), "the target opened a connection towards the suite instead of using the UA's")
+	Expect(h.NewInbound()).To(BeEmpty(), "the target opened a connection towards the suite instead of using the UA's")
 })
 
 var _ = Case(srv(reports.CaseMeta{

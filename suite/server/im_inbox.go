@@ -787,7 +787,7 @@ var _ = Case(srv(reports.CaseMeta{
 })
 
 var _ = Case(srv(reports.CaseMeta{
-	ID: "prim/server/10.2/18", Section: "10.2", Level: reports.LevelMust,
+	ID: "prim/server/10.2/18", Section: "10.2", Level: reports.LevelMust, Slow: true,
 	Requirement: "When the listening UA never answers, the sender eventually gets a final answer other than 200 (407 Timeout per Decision D35). Waits for the target's relay timeout (virtual in the simulator).",
 	Statements:  []string{"PRIM-A10.2.1-2", "PRIM-A10.2.1-1"},
 	RFC2779:     []string{"4.2.1"},

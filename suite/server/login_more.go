@@ -304,6 +304,7 @@ var _ = Case(srv(reports.CaseMeta{
 // (alice sends an IM there) and returns the target's LOGIN requests on it, in order, and
 // whether STARTTLS came first.
 func lmTargetLogin(h *H) (logins []*wire.Message, tls bool) {
+	h.FreshInbound() // against an external target, a connection kept from an earlier case would be reused
 	alice := h.LoggedIn("alice", wire.VersionIM)
 	req := cxSend(h, alice.IM(), h.PeerIM("eve"), "open a server-server connection", "Date", "Mon, 26 Feb 2001 09:52:08 +0900")
 	alice.Send(req)

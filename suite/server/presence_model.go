@@ -623,7 +623,7 @@ var _ = Case(srv(reports.CaseMeta{
 // ---- §5.5 subscriptions ----
 
 var _ = Case(srv(reports.CaseMeta{
-	ID: "prim/server/5.5/1", Section: "5.5", Level: reports.LevelMust,
+	ID: "prim/server/5.5/1", Section: "5.5", Level: reports.LevelMust, Slow: true,
 	Requirement: "A subscription whose duration elapsed without renewal is removed: later changes are not notified to the watcher (slow against an external target: waits the granted duration).",
 	Statements:  []string{"PRIM-A5.5-1", "PRIM-A10.1.2-2"},
 	RFC2779:     []string{"3.2.4"},
@@ -639,7 +639,7 @@ var _ = Case(srv(reports.CaseMeta{
 })
 
 var _ = Case(srv(reports.CaseMeta{
-	ID: "prim/server/5.5/2", Section: "5.5", Level: reports.LevelMust,
+	ID: "prim/server/5.5/2", Section: "5.5", Level: reports.LevelMust, Slow: true,
 	Requirement: "A subscription is renewed by a new SUBSCRIBE from the watcher before it elapses; the renewal sets its duration from then on, so it outlives the first expiry and then expires in turn.",
 	Statements:  []string{"PRIM-A5.5-2", "PRIM-A10.1.1-4", "PRIM-A5.5-1"},
 	RFC2779:     []string{"5.1.10"},

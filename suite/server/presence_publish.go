@@ -779,7 +779,7 @@ var _ = Case(srv(reports.CaseMeta{
 })
 
 var _ = Case(srv(reports.CaseMeta{
-	ID: "prim/server/11.1.5/6", Section: "11.1.5", Level: reports.LevelMust,
+	ID: "prim/server/11.1.5/6", Section: "11.1.5", Level: reports.LevelMust, Slow: true,
 	Requirement: "A subscription that expired is no longer listed by STARTWATCHERNOTIFY (slow against an external target: waits the granted duration).",
 	Statements:  []string{"PRIM-A11.1.5-2", "PRIM-A5.5-1", "PRIM-A10.1.2-2"},
 	RFC2779:     []string{"5.1.11"},
