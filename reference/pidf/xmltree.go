@@ -57,6 +57,15 @@ func parseTree(b []byte, what string) (*node, error) {
 	if len(b) > lim.MaxBytes {
 		return nil, fmt.Errorf("%w: %s: %d bytes exceeds the limit of %d", ErrSyntax, what, len(b), lim.MaxBytes)
 	}
+	if root, ok := fastTree(b, lim); ok {
+		resolveNames(root, nil)
+		return root, nil
+	}
+	return slowTree(b, what, lim)
+}
+
+// slowTree is parseTree on encoding/xml: every document fastTree declines, and every error.
+func slowTree(b []byte, what string, lim Limits) (*node, error) {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
 	var root *node

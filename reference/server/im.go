@@ -46,7 +46,7 @@ func (s *Server) listen(c *conn, m *wire.Message, from addr.ID) {
 	}
 	if m.Method == "LISTEN" {
 		ib.listeners[c.id] = true // a repeated LISTEN is a no-op 200 (§5.1)
-		c.listening[ib.local] = true
+		put(&c.listening, ib.local, true)
 	} else {
 		if !ib.listeners[c.id] {
 			s.fail(c, m, wire.StatusInboxClosed, "SILENCE from a connection not listening") // PRIM-A11.2.2-3

@@ -554,7 +554,7 @@ func (s *Server) subscribeLocal(c *conn, m *wire.Message, watcher, to addr.ID) {
 		return
 	}
 	sub.conns[c.id] = true
-	c.subs[p.id.Key()] = true
+	put(&c.subs, p.id.Key(), true)
 	resp := reply(m, code, "From", "To")
 	resp.Add("Duration", seconds(d))
 	// PRIM-A10.1.1-2, Decision D25: 200 and 201 carry the watcher-visible PI.
@@ -657,7 +657,7 @@ func (s *Server) ownerPresence(c *conn, m *wire.Message, from addr.ID) {
 		s.respond(c, resp)
 	case "STARTWATCHERNOTIFY":
 		p.watchInfo[c.id] = true
-		c.watchInfo[p.local] = true
+		put(&c.watchInfo, p.local, true)
 		seen := map[string]bool{}
 		var ids []string
 		for _, k := range sortedKeys(p.subs) {

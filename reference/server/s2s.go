@@ -144,6 +144,7 @@ func (s *Server) peerLogin(p *peer, c *conn) {
 					x.r.onLost()
 				}
 			}
+			s.peerLinkUp(domain, false)
 		default:
 			s.closeConn(c, fmt.Sprintf("peer refused LOGIN with %d", r.Code))
 		}
@@ -202,6 +203,7 @@ func (s *Server) peerFailed(p *peer, reason string) {
 		s.observe(PeerDown{Domain: p.domain, Reason: reason})
 	}
 	p.conn = nil
+	s.peerLinkLost(p.domain)
 	for _, x := range q {
 		if x.r != nil && x.r.onLost != nil {
 			x.r.onLost()
@@ -218,6 +220,7 @@ func (s *Server) peerConnLost(c *conn, reason string) {
 	}
 	if c.s2sAuthed {
 		s.observe(PeerDown{Conn: c.id, Domain: c.domain, Reason: reason})
+		s.peerLinkLost(c.domain)
 	}
 }
 
@@ -327,6 +330,7 @@ func (s *Server) s2sLogin(c *conn, m *wire.Message) {
 	s.respond(c, resp)
 	s.observe(LoginOK{Conn: c.id, Service: "s2s", Principal: ls.dom, Mech: ls.mech})
 	s.observe(PeerUp{Conn: c.id, Domain: ls.dom})
+	s.peerLinkUp(ls.dom, s.otherInbound(c, ls.dom))
 }
 
 func (s *Server) knownPeer(dom string) bool {
@@ -527,6 +531,9 @@ type upSub struct {
 	last       []tupleInfo
 	haveLast   bool
 	timer      engine.TimerID
+	expires    time.Time     // end of the duration the peer granted (for resynchronisation)
+	want       time.Duration // the duration the UA last asked for (renewed on its behalf)
+	strength   string        // AStrength the UA's connection had (passed on when resubscribing)
 }
 
 // uaWait is a UA request (SUBSCRIBE or FETCH) waiting for the relay: first the SS response,
@@ -600,6 +607,9 @@ func (s *Server) fetchRemote(c *conn, m *wire.Message, watcher, to addr.ID) {
 func (s *Server) relayUpstream(c *conn, m *wire.Message, us *upSub, d time.Duration) {
 	w := &uaWait{c: c, req: m}
 	us.waiting = append(us.waiting, w)
+	if d > 0 {
+		us.want = d
+	}
 	forget := func() {
 		if us.fetch || !us.active {
 			s.dropUpSub(us)
@@ -639,10 +649,10 @@ func (s *Server) relayUpstream(c *conn, m *wire.Message, us *upSub, d time.Durat
 				w.duration = r.Value("Duration")
 				us.active = true
 				us.conns[c.id] = true
-				c.subs[us.presentity.Key()] = true
+				put(&c.subs, us.presentity.Key(), true)
+				us.strength = c.strength
 				if dd, ok := parseDuration(w.duration); ok && dd > 0 {
-					s.cancelTimer(us.timer)
-					us.timer = s.after(dd, func() { us.timer = 0; s.dropUpSub(us) })
+					s.armUpSub(us, dd)
 				}
 				if us.haveLast {
 					// A renewal, or the NOTIFY overtook the response (Decision D25): the PI
@@ -776,11 +786,7 @@ func (s *Server) s2sNotify(c *conn, m *wire.Message, from, to addr.ID) {
 	if m.Value("Duration") == "0" {
 		for _, id := range sortedConnIDs(us.conns) {
 			if lc := s.conns[id]; lc != nil {
-				cm := &wire.Message{Method: "CANCELSUBSCRIPTION", Version: wire.VersionPresence}
-				cm.Add("From", from.String())
-				cm.Add("To", to.String())
-				s.sendRequest(lc, cm, nil)
-				s.observe(CancelSent{To: lc.id.String(), Watcher: to.String(), Presentity: from.String()})
+				s.sendCancel(lc, from, to)
 			}
 		}
 		s.dropUpSub(us)

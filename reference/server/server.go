@@ -39,6 +39,10 @@ type Server struct {
 	upstream map[string]*upSub // local watchers' subscriptions to remote presentities
 	bySubID  map[string]*upSub // the same, by Subscription-ID
 	nextSub  int
+
+	// Peer domains whose server-server link was lost: their relayed subscriptions are
+	// resynchronised once it is back (resync.go). Created on first use.
+	linkLost map[string]bool
 }
 
 var _ engine.Engine = (*Server)(nil)
@@ -190,9 +194,7 @@ func (s *Server) opened(e engine.Opened) {
 	lim := wire.DefaultLimits()
 	lim.MaxBody = s.lim.MaxBody
 	c := &conn{id: e.Conn, role: role, remote: e.Remote, dec: wire.NewDecoder(lim),
-		authed: map[wire.Service]bool{}, mechs: map[wire.Service]string{},
-		listening: map[string]bool{}, watchInfo: map[string]bool{}, subs: map[string]bool{},
-		pending: map[string]*outReq{}, strength: "none"}
+		strength: "none"} // maps are created on first use (put): most stay empty
 	if host, _, err := net.SplitHostPort(e.Local); err == nil && host != "" {
 		s.localIPs[host] = true
 	}
@@ -345,7 +347,7 @@ func (s *Server) sendRequest(c *conn, m *wire.Message, r *outReq) bool {
 	}
 	c.nextReq++
 	r.method = m.Method
-	c.pending[m.ID] = r
+	put(&c.pending, m.ID, r)
 	return true
 }
 
@@ -432,6 +434,15 @@ func (s *Server) presID(local string) addr.ID {
 func (s *Server) dateHeader() string { return s.now.UTC().Format("Mon, 2 Jan 2006 15:04:05 -0700") }
 
 func seconds(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
+
+// put sets (*m)[k] = v, creating the map on first use: a connection's maps mostly stay empty,
+// and a large federation holds many connections.
+func put[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = make(map[K]V)
+	}
+	(*m)[k] = v
+}
 
 func sortedConnIDs(m map[engine.ConnID]bool) []engine.ConnID {
 	ids := make([]engine.ConnID, 0, len(m))

@@ -262,8 +262,8 @@ func (s *Server) clientLogin(c *conn, m *wire.Message, svc wire.Service) {
 		return
 	}
 	c.user = user
-	c.authed[svc] = true
-	c.mechs[svc] = ls.mech
+	put(&c.authed, svc, true)
+	put(&c.mechs, svc, ls.mech)
 	c.strength = clientStrength(ls.mech, c.secured)
 	if v, ok := m.Get("Max-Content-Length"); ok {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {

@@ -83,6 +83,20 @@ func (d *Decoder) Feed(p []byte) {
 	d.buf = append(d.buf, p...)
 }
 
+// idleKeep is the largest buffer an idle Decoder keeps for the next command; a larger one
+// (left by a big body) is released, so that many idle connections hold little memory.
+const idleKeep = 4 << 10
+
+// releaseIdle drops a large buffer once everything fed has been consumed.
+func (d *Decoder) releaseIdle() {
+	if d.Buffered() == 0 && cap(d.buf) > idleKeep {
+		d.buf, d.r = nil, 0
+	}
+	if cap(d.ends) > 16 {
+		d.ends = nil
+	}
+}
+
 // Buffered returns how many fed octets have not been consumed yet.
 func (d *Decoder) Buffered() int { return len(d.buf) - d.r }
 
@@ -116,6 +130,7 @@ func (d *Decoder) Next() (*Message, error) {
 			d.consume(2)
 		}
 		if d.Buffered() == 0 || (d.Buffered() == 1 && d.buf[d.r] == '\r') {
+			d.releaseIdle()
 			return nil, nil
 		}
 		d.inCmd, d.cmd = true, d.off

@@ -76,6 +76,10 @@ func (m *Message) Count(name string) int {
 
 // Add appends a header line (keeping any existing one of the same name).
 func (m *Message) Add(name, value string) {
+	if m.Headers == nil {
+		// Most commands carry a handful of headers: one allocation instead of growing 1, 2, 4, 8.
+		m.Headers = make([]Header, 0, 6)
+	}
 	m.Headers = append(m.Headers, Header{Name: name, Value: value})
 }
 
@@ -136,7 +140,22 @@ func Append(b []byte, m *Message) []byte {
 }
 
 // Bytes returns the encoding of m in a new slice.
-func (m *Message) Bytes() []byte { return Append(nil, m) }
+func (m *Message) Bytes() []byte { return Append(make([]byte, 0, m.encodedLen()), m) }
+
+// encodedLen returns how many octets Append writes for m (an upper bound for status codes
+// outside 0..999), so that Bytes allocates once.
+func (m *Message) encodedLen() int {
+	n := len(m.Version) + len(m.ID) + 2 + 20 + 2 // "V ID LEN" + CRLF
+	if m.IsRequest() {
+		n += len(m.Method) + 1
+	} else {
+		n += 2 + 20 + len(m.Phrase) // " CODE PHRASE"
+	}
+	for _, h := range m.Headers {
+		n += len(h.Name) + len(h.Value) + 4
+	}
+	return n + 2 + len(m.Body)
+}
 
 // StartLine returns m's start line without its CRLF, as traces and findings show it.
 func (m *Message) StartLine() string {
