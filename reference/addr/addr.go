@@ -319,6 +319,18 @@ func CanonicalDomain(d string) string { return canonical(d) }
 const upperHex = "0123456789ABCDEF"
 
 func canonical(s string) string {
+	// Fast path, the common case on hot paths (map keys, comparisons): nothing to fold or
+	// normalise, so the string is already canonical and needs no copy.
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '%' || ('A' <= c && c <= 'Z') {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
