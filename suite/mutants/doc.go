@@ -15,6 +15,19 @@
 // a CRLF between commands) and must kill nothing, or the suite is judging something the
 // drafts leave free.
 //
+// More mutants of the server (more.go) read malformed input leniently (a bare LF as a line
+// end, "Name:value", a folded or colon-less header, "from" for From, "login" for LOGIN, a
+// non-decimal length, a three-field or double-spaced request line: the received octets are
+// "repaired" before the engine sees them), break LOGIN (an unknown or unoffered mechanism
+// selected, no CRAM-MD5, a second LOGIN allowed, Domain unchecked, an abort that
+// authenticates) and the server's own outgoing server-server LOGIN (no Domain, wrong version,
+// wrong mechanism, wrong CRAM-MD5 digest, PLAIN first), and answer LOGOUT.
+//
+// A mutant is killed by a case the clean reference passes and the mutant does not, or by a
+// case not applicable to the reference (it lacks the optional behaviour the case judges: TLS,
+// ANONYMOUS, 300 Redirect, STARTTLS on its own links) that fails when a mutant adds that
+// behaviour wrongly. The self-test requires every case to kill at least one mutant.
+//
 // Ginkgo runs its specs once per process, so a matrix runs each mutant in its own process: a
 // child configured by the PRIMLAB_MUTANT environment variable ([RunChild]) writes its verdicts
 // to the file PRIMLAB_MUTANT_RESULTS names, and the parent ([Run], [ExecRunner]) compares every

@@ -211,6 +211,21 @@ func Run(ms []Mutant, run Runner, parallel int) (*Matrix, error) {
 	return mx, nil
 }
 
+// kills reports whether a case whose verdict against the clean reference is clean, and
+// against a mutant is mutated, kills that mutant: a case the reference passes and the mutant
+// does not; or a case not applicable to the reference (an optional behaviour it does not
+// have: TLS, ANONYMOUS, 300 Redirect, STARTTLS on its own links) that fails when the mutant
+// adds that behaviour wrongly, which shows the case can fail all the same.
+func kills(clean, mutated reports.Verdict) bool {
+	switch clean {
+	case reports.Pass:
+		return mutated != reports.Pass
+	case reports.NotApplicable:
+		return mutated == reports.Fail
+	}
+	return false
+}
+
 func (mx *Matrix) row(m Mutant, vs []Verdict, err error) Row {
 	r := Row{Mutant: m, Err: err}
 	if err != nil {
@@ -221,7 +236,7 @@ func (mx *Matrix) row(m Mutant, vs []Verdict, err error) Row {
 		got[v.ID] = v.Verdict
 	}
 	for _, c := range mx.Clean {
-		if v, ran := got[c.ID]; c.Verdict == reports.Pass && ran && v != reports.Pass {
+		if v, ran := got[c.ID]; ran && kills(c.Verdict, v) {
 			r.Killers = append(r.Killers, c.ID)
 		}
 	}

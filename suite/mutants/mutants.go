@@ -41,14 +41,14 @@ func (m Mutant) Wrap(e engine.Engine) engine.Engine { return newWrapper(e, m.hoo
 
 // All returns every mutant, sorted by name.
 func All() []Mutant {
-	out := append(append([]Mutant(nil), catalogue...), uaCatalogue...)
+	out := append(append(append([]Mutant(nil), catalogue...), moreCatalogue...), uaCatalogue...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
 // Lookup returns the mutant called name.
 func Lookup(name string) (Mutant, bool) {
-	for _, m := range append(append([]Mutant(nil), catalogue...), uaCatalogue...) {
+	for _, m := range append(append(append([]Mutant(nil), catalogue...), moreCatalogue...), uaCatalogue...) {
 		if m.Name == name {
 			return m, true
 		}

@@ -25,6 +25,11 @@ type hooks struct {
 	// incoming rewrites one message the engine receives on c and returns what it receives
 	// instead (see rewriteIn for when a rewrite can take effect).
 	incoming func(w *wrapper, c *conn, m *wire.Message) []*wire.Message
+	// raw rewrites the octets of one Bytes event before anything else sees them (atBoundary:
+	// nothing of a command is pending, so data starts where a start line is expected). It
+	// returns what the engine receives instead; nil swallows the event, and then only the
+	// actions the hook queued with w.inject (a Close, say) are taken.
+	raw func(w *wrapper, c *conn, data []byte, atBoundary bool) []byte
 }
 
 // conn is what the wrapper tracks about one connection of the engine.
@@ -108,6 +113,16 @@ func (w *wrapper) Handle(now time.Time, ev engine.Event) []engine.Action {
 	case engine.Bytes:
 		if c := w.conns[e.Conn]; c != nil {
 			w.inConn = c
+			if w.h.raw != nil && !c.inBad {
+				data := w.h.raw(w, c, e.Data, c.in.Buffered() == 0)
+				if data == nil {
+					acts := w.inject
+					w.inject = nil
+					return acts
+				}
+				e = engine.Bytes{Conn: e.Conn, Data: data}
+				ev = e
+			}
 			if w.h.incoming != nil {
 				ev = w.rewriteIn(c, e)
 			} else {
