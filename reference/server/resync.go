@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/primlab/primlab/reference/addr"
+	"github.com/primlab/primlab/reference/engine"
 	"github.com/primlab/primlab/reference/wire"
 )
 
@@ -20,14 +21,97 @@ import (
 //
 // "Usable again" is noticed two ways: our outbound link to the domain logs in again after a
 // loss, or the domain logs in to us on a new inbound link after losing one (or while an older
-// one, dead on its side, is still open here). The server never dials just to find out: it
-// resynchronises when the link is back anyway, so an idle federation stays idle.
+// one, dead on its side, is still open here).
+//
+// An idle federation stays idle: without relayed subscriptions towards the domain nothing is
+// dialled. But while there are some, the renewals owed on the watchers' behalf and the NOTIFYs
+// lost with the link are commands still to deliver (§6.2 step 1), and waiting for some other
+// request to need the link would leave the watchers stale for as long as the federation
+// happens to be quiet (minutes). So after a loss the server retries: it resynchronises the
+// domain (which dials) after relinkFirst, then after twice as long each time the attempt fails,
+// up to relinkMax, until the link is back or no relayed subscription to the domain is left.
+// Each attempt's requests are bounded by the relay timeout (Decision D35).
 
-// armUpSub (re)starts the timer that forgets us when the granted duration d ends.
+// Retry delays after a lost server-server link (virtual time in the simulator).
+const (
+	relinkFirst = 5 * time.Second
+	relinkMax   = 30 * time.Second
+)
+
+// relink is a pending retry of the link to a domain.
+type relink struct {
+	timer engine.TimerID
+	wait  time.Duration // delay of the next retry
+}
+
+// scheduleRelink arms the next retry of the link to domain if relayed subscriptions to it
+// are still active and none is armed yet.
+func (s *Server) scheduleRelink(domain string) {
+	if s.relink == nil {
+		s.relink = map[string]*relink{}
+	}
+	rl := s.relink[domain]
+	if rl == nil {
+		rl = &relink{wait: relinkFirst}
+		s.relink[domain] = rl
+	}
+	if rl.timer != 0 || !s.needsLink(domain) {
+		return
+	}
+	wait := rl.wait
+	rl.wait = min(2*rl.wait, relinkMax)
+	rl.timer = s.after(wait, func() {
+		rl.timer = 0
+		if s.linkLost[domain] && s.needsLink(domain) {
+			s.resyncDomain(domain) // dials; a failure comes back through peerLinkLost
+		}
+	})
+}
+
+// stopRelink forgets the retry state of domain once its link is back.
+func (s *Server) stopRelink(domain string) {
+	if rl := s.relink[domain]; rl != nil {
+		s.cancelTimer(rl.timer)
+		delete(s.relink, domain)
+	}
+}
+
+// needsLink reports whether an active relayed subscription to domain could still be renewed.
+func (s *Server) needsLink(domain string) bool {
+	for _, key := range sortedKeys(s.upstream) {
+		us := s.upstream[key]
+		if us.active && !us.fetch && us.presentity.DomainKey() == domain {
+			until := us.expires
+			if us.owed.After(until) {
+				until = us.owed
+			}
+			if until.After(s.now) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// armUpSub (re)starts the timer that forgets us when the granted duration d ends; a grant
+// settles any renewal owed on the UA's behalf.
 func (s *Server) armUpSub(us *upSub, d time.Duration) {
 	s.cancelTimer(us.timer)
 	us.expires = s.now.Add(d)
-	us.timer = s.after(d, func() { us.timer = 0; s.dropUpSub(us) })
+	us.owed = time.Time{}
+	us.timer = s.after(d, func() { us.timer = 0; s.upSubEnded(us) })
+}
+
+// upSubEnded runs when the granted duration of us ends. If a renewal of the UA's was
+// swallowed by a lost link and is still owed, the subscription stays until that renewal would
+// have ended, so that the link's return renews it (PRIM-A5.5-2) instead of leaving the watcher
+// stale until the UA's next renewal; otherwise, or then, it is forgotten.
+func (s *Server) upSubEnded(us *upSub) {
+	if us.owed.After(s.now) {
+		us.timer = s.after(us.owed.Sub(s.now), func() { us.timer = 0; s.dropUpSub(us) })
+		return
+	}
+	s.dropUpSub(us)
 }
 
 // peerLinkLost records that the server-server link with domain went away.
@@ -36,12 +120,14 @@ func (s *Server) peerLinkLost(domain string) {
 		s.linkLost = map[string]bool{}
 	}
 	s.linkLost[domain] = true
+	s.scheduleRelink(domain)
 }
 
 // peerLinkUp is called when a server-server link with domain logged in; replaced says an
 // older inbound link from the domain is still open here (the peer lost it without our
 // noticing). Either that or a loss recorded earlier resynchronises now.
 func (s *Server) peerLinkUp(domain string, replaced bool) {
+	s.stopRelink(domain)
 	if !s.linkLost[domain] && !replaced {
 		return
 	}
@@ -74,14 +160,18 @@ func (s *Server) resyncDomain(domain string) {
 // towards the watcher's connections as a Duration 0 NOTIFY would (§4.4); a lost request waits
 // for the next time the link comes back; any other answer leaves it to the UA's renewal.
 func (s *Server) resubscribe(us *upSub, domain string) {
-	if us.expires.IsZero() || !us.expires.After(s.now) {
+	until := us.expires
+	if us.owed.After(until) {
+		until = us.owed // a renewal the lost link swallowed is still owed
+	}
+	if until.IsZero() || !until.After(s.now) {
 		return // ended: the UA renews or lets it go
 	}
 	// The duration the UA last asked for: a renewal of the UA's that the lost link swallowed
 	// is completed on its behalf, so the subscription does not lapse before the UA's next one.
 	d := us.want
 	if d <= 0 {
-		d = us.expires.Sub(s.now).Truncate(time.Second)
+		d = until.Sub(s.now).Truncate(time.Second)
 	}
 	fw := &wire.Message{Method: "SUBSCRIBE", Version: wire.VersionServer}
 	fw.Add("From", us.watcher.String())

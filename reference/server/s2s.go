@@ -533,7 +533,11 @@ type upSub struct {
 	timer      engine.TimerID
 	expires    time.Time     // end of the duration the peer granted (for resynchronisation)
 	want       time.Duration // the duration the UA last asked for (renewed on its behalf)
-	strength   string        // AStrength the UA's connection had (passed on when resubscribing)
+	// owed is when the UA's last renewal, swallowed by a lost link (answered 407, Decision
+	// D35), would have ended had it gone through: until then the subscription is kept past
+	// the granted end so that the resynchronisation completes that renewal (PRIM-A5.5-2).
+	owed     time.Time
+	strength string // AStrength the UA's connection had (passed on when resubscribing)
 }
 
 // uaWait is a UA request (SUBSCRIBE or FETCH) waiting for the relay: first the SS response,
@@ -615,6 +619,14 @@ func (s *Server) relayUpstream(c *conn, m *wire.Message, us *upSub, d time.Durat
 			s.dropUpSub(us)
 		}
 	}
+	asked := s.now
+	// owe records a renewal of an active subscription that the link swallowed: the watcher's
+	// server completes it once the link is back (resync.go).
+	owe := func() {
+		if us.active && !us.fetch && d > 0 {
+			us.owed = asked.Add(d)
+		}
+	}
 	fw := &wire.Message{Method: "SUBSCRIBE", Version: wire.VersionServer}
 	fw.Add("From", us.watcher.String())
 	fw.Add("To", us.presentity.String())
@@ -634,6 +646,7 @@ func (s *Server) relayUpstream(c *conn, m *wire.Message, us *upSub, d time.Durat
 		}
 		s.observe(RelayTimeout{Method: m.Method, To: us.presentity.String(), Code: wire.StatusTimeout})
 		s.answerWait(w, wire.StatusTimeout, nil, false) // Decision D35
+		owe()
 		forget()
 	})
 	err := s.sendToDomain(us.presentity.DomainKey(), fw, &outReq{
@@ -665,6 +678,7 @@ func (s *Server) relayUpstream(c *conn, m *wire.Message, us *upSub, d time.Durat
 			if !w.answered && w.code == 0 {
 				s.observe(RelayTimeout{Method: m.Method, To: us.presentity.String(), Code: wire.StatusTimeout})
 				s.answerWait(w, wire.StatusTimeout, nil, false)
+				owe()
 				forget()
 			}
 		},

@@ -43,6 +43,8 @@ type Server struct {
 	// Peer domains whose server-server link was lost: their relayed subscriptions are
 	// resynchronised once it is back (resync.go). Created on first use.
 	linkLost map[string]bool
+	// Pending retries of those links, while relayed subscriptions still need them (resync.go).
+	relink map[string]*relink
 }
 
 var _ engine.Engine = (*Server)(nil)
