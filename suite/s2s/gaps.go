@@ -204,27 +204,8 @@ var _ = Case(ss(reports.CaseMeta{
 // gapInboundByConn decodes, per connection the target opened towards the suite, everything
 // it sent (from the transcript, so LOGINs the harness answered are included), in order.
 func gapInboundByConn(h *H) map[string][]*wire.Message {
-	h.Inbound()
-	decs := map[string]*wire.Decoder{}
 	out := map[string][]*wire.Message{}
-	for _, e := range h.Transcript().Entries {
-		if e.Dir != DirIn || !strings.HasPrefix(e.Peer, "inbound#") {
-			continue
-		}
-		d := decs[e.Peer]
-		if d == nil {
-			d = wire.NewDecoder(wire.DefaultLimits())
-			decs[e.Peer] = d
-		}
-		d.Feed(e.Data)
-		for {
-			m, err := d.Next()
-			if m == nil || err != nil {
-				break
-			}
-			out[e.Peer] = append(out[e.Peer], m)
-		}
-	}
+	eachInbound(h, func(peer string, m *wire.Message) { out[peer] = append(out[peer], m) })
 	return out
 }
 

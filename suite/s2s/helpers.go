@@ -307,9 +307,22 @@ func ownAddress(h *H) string {
 // suite (from the transcript, so requests the harness already answered, such as LOGIN, are
 // included) and returns the requests of method (every request for ""), in order.
 func inboundRequests(h *H, method string) []*wire.Message {
+	var out []*wire.Message
+	eachInbound(h, func(_ string, m *wire.Message) {
+		if method == "" || m.Method == method {
+			out = append(out, m)
+		}
+	})
+	return out
+}
+
+// eachInbound decodes, in transcript order, everything the target sent on the connections it
+// opened towards the suite (peers named "inbound#n"; LOGINs the harness answered included) and
+// hands each message to f with the connection's name. Shared by inboundRequests and
+// gapInboundByConn.
+func eachInbound(h *H, f func(peer string, m *wire.Message)) {
 	h.Inbound()
 	decs := map[string]*wire.Decoder{}
-	var out []*wire.Message
 	for _, e := range h.Transcript().Entries {
 		if e.Dir != DirIn || !strings.HasPrefix(e.Peer, "inbound#") {
 			continue
@@ -325,12 +338,9 @@ func inboundRequests(h *H, method string) []*wire.Message {
 			if m == nil || err != nil {
 				break
 			}
-			if method == "" || m.Method == method {
-				out = append(out, m)
-			}
+			f(e.Peer, m)
 		}
 	}
-	return out
 }
 
 // splitMechs splits a SASL-Mech value at spaces and commas (Decision D21).

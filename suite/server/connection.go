@@ -48,29 +48,18 @@ func cxShared(h *H, name string, first, second string) *Peer {
 	return p
 }
 
-// cxOpenInbox lets everybody send to p's inbox (Decision D15: never depend on the default ACL)
-// and LISTENs on it on p's connection. A target that manages ACLs out of band (501) keeps its
-// own ACL.
+// cxOpenInbox lets everybody send to p's inbox (openInbox, Decision D15: never depend on the
+// default ACL) and LISTENs on it on p's connection (imListen).
 func cxOpenInbox(h *H, p *Peer) {
 	ginkgo.GinkgoHelper()
-	req := p.Request("SETACL", "From", p.IM(), "Content-Type", "text/xml")
-	req.Version = wire.VersionIM
-	req.Body = aclDoc([2]string{".", "send"}, [2]string{bareID(p.IM()), "send listen silence"})
-	if resp := p.Call(req); resp.Code != wire.StatusNotImplemented {
-		Expect(resp).To(HaveCode(wire.StatusOK), "setup: SETACL on the owner's own inbox")
-	}
-	listen := p.Request("LISTEN", "From", p.IM())
-	listen.Version = wire.VersionIM
-	p.Call(listen, HaveCode(wire.StatusOK))
+	openInbox(h, p)
+	imListen(h, p)
 }
 
-// cxSend builds a SEND from → to with fresh Message-ID and Conversation-ID.
+// cxSend is imMsg in PRIM-IM with a "primlab: " body prefix.
 func cxSend(h *H, from, to, text string, extra ...string) *wire.Message {
-	hs := append([]string{"From", from, "To", to, "Message-ID", h.Unique("msg"), "Conversation-ID", h.Unique("conv"),
-		"Content-Type", "text/plain; charset=UTF-8"}, extra...)
-	m := h.Request("SEND", hs...)
+	m := imMsg(h, from, to, []byte("primlab: "+text), extra...)
 	m.Version = wire.VersionIM
-	m.Body = []byte("primlab: " + text)
 	return m
 }
 

@@ -342,10 +342,10 @@ var _ = Case(srv(reports.CaseMeta{
 	RFC2779:     []string{"2.3.2"},
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
-	setACL(h, alice, aclDoc([2]string{".", ""}))
+	putACL(h, alice, alice.Pres(), aclXML([2]string{".", ""}))
 	remote := h.S2SLoggedIn("remote")
 	req := remote.Request("SETACL", "From", alice.Pres(), "Content-Type", "text/xml")
-	req.Body = aclDoc([2]string{".", "fetch subscribe"})
+	req.Body = aclXML([2]string{".", "fetch subscribe"})
 	h.Accept(remote.Call(req), controlRefused()...)
 	bob := h.LoggedIn("bob")
 	bob.Call(h.Request("SUBSCRIBE", "From", bob.Pres(), "To", alice.Pres(), "Duration", "600"), HaveCode(wire.StatusForbidden))

@@ -60,7 +60,7 @@ var _ = Case(srv(reports.CaseMeta{
 		}
 		if m.Version != wire.VersionServer {
 			resp.Add("Content-Type", "application/presence")
-			resp.Body = tupleDoc(m.Value("To"), "im:"+bareID(m.Value("To")), "open", "initial")
+			resp.Body = tupleDoc(m.Value("To"), "im:"+bare(m.Value("To")), "open", "initial")
 		}
 		on.Send(resp)
 		if m.Version == wire.VersionServer {
@@ -100,25 +100,6 @@ var _ = Case(srv(reports.CaseMeta{
 	}
 	Expect(seen).To(Equal(admitted), "presentities in distinct domains whose change reached the subscriber")
 })
-
-// gapNotify sends the watcher's server (the target) a NOTIFY for a relayed subscription, as
-// the presentity's server would, in the format of the link (CPIM-PIDF on SS links, PRIM's
-// application/presence on I2-style ones).
-func gapNotify(on *Peer, sub *wire.Message, note string) {
-	presentity, watcher := sub.Value("To"), sub.Value("From")
-	var n *wire.Message
-	if sub.Version == wire.VersionServer {
-		n = on.Request("NOTIFY", "From", presentity, "To", watcher, "Subscription-ID", sub.Value("Subscription-ID"),
-			"Date", scDate, "Content-Type", "application/cpim-pidf+xml")
-		n.Body = []byte(`<presence xmlns="urn:ietf:params:cpim-presence:"><presentity id="` + presentity + `"/>` +
-			`<tuple id="t1"><status><value>open</value></status><note>` + note + `</note></tuple></presence>`)
-	} else {
-		n = on.Request("NOTIFY", "From", presentity, "To", watcher, "Content-Type", "application/presence")
-		n.Version = wire.VersionPresence
-		n.Body = tupleDoc(presentity, "im:"+bareID(presentity), "open", note)
-	}
-	on.Send(n)
-}
 
 // gapDrainFor answers every request waiting on p (200) and reports the first message that
 // carries marker, or nil.

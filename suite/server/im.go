@@ -9,24 +9,12 @@ import (
 
 // §10.2 SEND, §11.2 LISTEN and SILENCE (prim-digest §5; Decisions D13, D17, D43).
 
-// listenInbox has p LISTEN on its own inbox and asserts 200 without a body (PRIM-A11.2.1-2).
-func listenInbox(h *H, p *Peer) {
-	p.Call(h.Request("LISTEN", "From", p.IM()), HaveCode(wire.StatusOK), HaveNoBody())
-}
-
-func newSend(h *H, from *Peer, to, msgID, text string) *wire.Message {
-	m := h.Request("SEND", "From", from.IM(), "To", to, "Message-ID", msgID, "Conversation-ID", "conv-"+msgID,
-		"Content-Type", "text/plain; charset=UTF-8")
-	m.Body = []byte(text)
-	return m
-}
-
 var _ = Case(srv(reports.CaseMeta{
 	ID: "prim/server/11.2.1/1", Section: "11.2.1", Level: reports.LevelMust,
 	Requirement: "LISTEN on the principal's own inbox is answered 200 OK without a body.",
 	Statements:  []string{"PRIM-A11.2.1-1", "PRIM-A11.2.1-2"},
 }), func(h *H) {
-	listenInbox(h, h.LoggedIn("bob", wire.VersionIM))
+	imListen(h, h.LoggedIn("bob", wire.VersionIM))
 })
 
 var _ = Case(srv(reports.CaseMeta{
@@ -38,9 +26,9 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	bob := h.LoggedIn("bob", wire.VersionIM)
 	openInbox(h, bob) // an external target's ACL may have been left closed by an earlier case
-	listenInbox(h, bob)
+	imListen(h, bob)
 	alice := h.LoggedIn("alice", wire.VersionIM)
-	send := newSend(h, alice, bob.IM(), h.Unique("m"), "hello, bob \u263a")
+	send := imMsg(h, alice.IM(), bob.IM(), []byte("hello, bob \u263a"))
 	alice.Send(send)
 	got := bob.ExpectRequest("SEND",
 		HaveHeader("From", alice.IM()), HaveHeader("To", bob.IM()),
@@ -60,7 +48,7 @@ var _ = Case(srv(reports.CaseMeta{
 	openInbox(h, h.LoggedIn("bob", wire.VersionIM)) // logged in, not listening
 	alice := h.LoggedIn("alice", wire.VersionIM)
 	bob := h.Account("bob")
-	resp := alice.Call(newSend(h, alice, h.IM(bob.User), h.Unique("m"), "anyone there?"), HaveNoBody())
+	resp := alice.Call(imMsg(h, alice.IM(), h.IM(bob.User), []byte("anyone there?")), HaveNoBody())
 	h.Accept(resp,
 		OneOf("D43: 408 Inbox Is Closed", HaveCode(wire.StatusInboxClosed)),
 		OneOf("101 Unknown Delivery Status (stored)", HaveCode(wire.StatusUnknownDelivery)))
@@ -84,10 +72,10 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	bob := h.LoggedIn("bob", wire.VersionIM)
 	openInbox(h, bob) // an external target's ACL may have been left closed by an earlier case
-	listenInbox(h, bob)
+	imListen(h, bob)
 	bob.Call(h.Request("SILENCE", "From", bob.IM()), HaveCode(wire.StatusOK), HaveNoBody())
 	alice := h.LoggedIn("alice", wire.VersionIM)
-	resp := alice.Call(newSend(h, alice, bob.IM(), h.Unique("m"), "still there?"))
+	resp := alice.Call(imMsg(h, alice.IM(), bob.IM(), []byte("still there?")))
 	h.Accept(resp,
 		OneOf("D43: 408 Inbox Is Closed", HaveCode(wire.StatusInboxClosed)),
 		OneOf("101 Unknown Delivery Status (stored)", HaveCode(wire.StatusUnknownDelivery)))
@@ -117,10 +105,10 @@ var _ = Case(srv(reports.CaseMeta{
 	Decisions:   []string{"D37"},
 }), func(h *H) {
 	bob := h.LoggedIn("bob", wire.VersionIM)
-	listenInbox(h, bob)
+	imListen(h, bob)
 	alice := h.LoggedIn("alice", wire.VersionIM)
 	carol := h.Account("carol")
-	forged := newSend(h, alice, bob.IM(), h.Unique("m"), "I am carol, honest")
+	forged := imMsg(h, alice.IM(), bob.IM(), []byte("I am carol, honest"))
 	forged.Set("From", h.IM(carol.User))
 	resp := alice.Call(forged)
 	h.Accept(resp,

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -28,37 +27,10 @@ func imUser(h *H, name string) *Peer {
 	return h.LoggedIn(name, wire.VersionIM)
 }
 
-// imListen makes p LISTEN on its own inbox: 200 without a body (PRIM-A11.2.1-1, -2).
-func imListen(h *H, p *Peer) {
-	ginkgo.GinkgoHelper()
-	p.Call(p.Request("LISTEN", "From", p.IM()), HaveCode(wire.StatusOK), HaveNoBody())
-}
-
 // imSilence makes p SILENCE its own inbox: 200 without a body (PRIM-A11.2.2-1, -2).
 func imSilence(h *H, p *Peer) {
 	ginkgo.GinkgoHelper()
 	p.Call(p.Request("SILENCE", "From", p.IM()), HaveCode(wire.StatusOK), HaveNoBody())
-}
-
-// imMsg builds a SEND from → to with a fresh Message-ID and Conversation-ID, a text/plain
-// UTF-8 body, and extra headers (name, value pairs) after the required ones.
-func imMsg(h *H, from, to string, body []byte, extra ...string) *wire.Message {
-	hs := []string{"From", from, "To", to, "Message-ID", h.Unique("msg"), "Conversation-ID", h.Unique("conv")}
-	if !hasPair(extra, "Content-Type") {
-		hs = append(hs, "Content-Type", "text/plain; charset=UTF-8")
-	}
-	m := h.Request("SEND", append(hs, extra...)...)
-	m.Body = body
-	return m
-}
-
-func hasPair(pairs []string, name string) bool {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i] == name {
-			return true
-		}
-	}
-	return false
 }
 
 // imText is a small message body naming what the case checks.
@@ -138,67 +110,11 @@ func refusedSend() []Outcome {
 	}
 }
 
-// aclXML is an ACL document (I2 §13.2.3; prim-digest §7.5): one entry per pair, the key
-// (".", "@domain" or a scheme-less identifier; several keys separated by spaces share the
-// entry) and the space-separated rights.
-func aclXML(entries ...[2]string) []byte {
-	var b strings.Builder
-	b.WriteString("<acl>")
-	for _, e := range entries {
-		b.WriteString("<entry><target>")
-		for _, k := range strings.Fields(e[0]) {
-			b.WriteString("<address>" + k + "</address>")
-		}
-		b.WriteString("</target><allow>")
-		for _, r := range strings.Fields(e[1]) {
-			b.WriteString("<" + r + "/>")
-		}
-		b.WriteString("</allow></entry>")
-	}
-	b.WriteString("</acl>")
-	return []byte(b.String())
-}
-
-// bare is the scheme-less form ACL keys use (Decision D22).
-func bare(id string) string {
-	if i := strings.IndexByte(id, ':'); i >= 0 {
-		return id[i+1:]
-	}
-	return id
-}
-
-// setACLReq builds a SETACL for resource (an im: inbox or a pres: presentity) in the version
-// of the service the resource belongs to (a general method takes either, PRIM-A8.2-1).
-func setACLReq(h *H, resource string, doc []byte) *wire.Message {
-	m := h.Request("SETACL", "From", resource, "Content-Type", "text/xml")
-	m.Version = serviceVersion(resource)
-	m.Body = doc
-	return m
-}
-
 // getACLReq builds a GETACL for resource.
 func getACLReq(h *H, resource string) *wire.Message {
 	m := h.Request("GETACL", "From", resource)
 	m.Version = serviceVersion(resource)
 	return m
-}
-
-func serviceVersion(resource string) string {
-	if strings.HasPrefix(resource, "im:") {
-		return wire.VersionIM
-	}
-	return wire.VersionPresence
-}
-
-// putACL replaces the ACL of the owner's resource. ACL management by command is a MAY
-// (PRIM-A13.2.1-1): 501 makes the case not applicable.
-func putACL(h *H, owner *Peer, resource string, doc []byte) {
-	ginkgo.GinkgoHelper()
-	resp := owner.Call(setACLReq(h, resource, doc))
-	if resp.Code == wire.StatusNotImplemented {
-		h.NotApplicable("SETACL answered 501: ACLs are not managed by command (PRIM-A13.2.1-1 MAY)")
-	}
-	Expect(resp).To(HaveCode(wire.StatusOK), "setup: SETACL on the owner's own resource %s", resource)
 }
 
 // ownerRights keeps the owner allowed everything on its inbox whether or not the target

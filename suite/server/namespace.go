@@ -134,7 +134,7 @@ var _ = Case(srv(reports.CaseMeta{
 	Decisions:   []string{"D44"},
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
-	two := h.Pres("bob") + "," + bareID(h.Pres("carol"))
+	two := h.Pres("bob") + "," + bare(h.Pres("carol"))
 	h.Accept(alice.Call(h.Request("SUBSCRIBE", "From", alice.Pres(), "To", two, "Duration", "600")), malformedIDOutcomes()...)
 })
 
@@ -194,7 +194,7 @@ var _ = Case(srv(reports.CaseMeta{
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
 	bob := h.LoggedIn("bob")
-	resp := bob.Call(h.Request("SUBSCRIBE", "From", bob.Pres(), "To", "PRES:"+bareID(alice.Pres()), "Duration", "600"))
+	resp := bob.Call(h.Request("SUBSCRIBE", "From", bob.Pres(), "To", "PRES:"+bare(alice.Pres()), "Duration", "600"))
 	Expect(resp).To(HaveCode(wire.StatusOK, wire.StatusDurationAdjusted))
 })
 
@@ -209,7 +209,7 @@ var _ = Case(srv(reports.CaseMeta{
 	openPresence(h, alice)
 	aliceIM := h.LoggedIn("alice", wire.VersionIM)
 	cxOpenInbox(h, aliceIM)
-	Expect(bareID(alice.Pres())).To(Equal(bareID(aliceIM.IM())))
+	Expect(bare(alice.Pres())).To(Equal(bare(aliceIM.IM())))
 	bob := h.LoggedIn("bob", wire.VersionPresence)
 	subscribeTo(h, bob, alice.Pres(), 600)
 	bobIM := h.LoggedIn("bob", wire.VersionIM)
@@ -305,7 +305,7 @@ var _ = Case(srv(reports.CaseMeta{
 		entries = append(entries, [2]string{"@" + h.Unique("d") + "-" + hexByte(byte(i)) + ".example", "fetch subscribe"})
 	}
 	entries = append(entries, [2]string{"@" + h.PeerDomain(), "fetch subscribe"})
-	setACL(h, bob, aclDoc(entries...))
+	putACL(h, bob, bob.Pres(), aclXML(entries...))
 	remote := h.S2SLoggedIn("remote")
 	resp := remote.Call(remote.Request("SUBSCRIBE", "From", h.PeerPres("eve"), "To", bob.Pres(), "Duration", "600",
 		"Subscription-ID", h.Unique("sub"), "Date", "Mon, 26 Feb 2001 09:52:08 +0900"))

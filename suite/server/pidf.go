@@ -121,7 +121,7 @@ func oddDoc(owner, tag string) []byte {
 	return []byte("<?xml version='1.0' encoding='UTF-8'?>\r\n<!-- kept as is -->\n" +
 		"<presence  identifier='" + owner + "'   date='Mon, 26 Feb 2001 09:52:08 +0900' >\n" +
 		"\t<presentity><display-name>A &amp; B &#x263A;</display-name></presentity>\n" +
-		"\t<contact address='im:" + bareID(owner) + "'><display-name>IM</display-name><status value='open'/>" +
+		"\t<contact address='im:" + bare(owner) + "'><display-name>IM</display-name><status value='open'/>" +
 		"<note>" + noteMark(tag) + "</note>" +
 		"<x:mood xmlns:x='urn:example:primlab:mood'>curious</x:mood></contact>\n</presence>")
 }
@@ -176,12 +176,12 @@ var _ = Case(srv(reports.CaseMeta{
 	tel, mail := h.Unique("tel"), h.Unique("mail")
 	alice.Call(pubReq(h, alice.Pres(), "permanent", h.Unique("phone"), tupleDoc(alice.Pres(), "tel:+1-800-555-0100", "closed", noteMark(tel))),
 		HaveCode(wire.StatusOK))
-	alice.Call(pubReq(h, alice.Pres(), "permanent", h.Unique("mail"), tupleDoc(alice.Pres(), "mailto:"+bareID(alice.Pres()), "open", noteMark(mail))),
+	alice.Call(pubReq(h, alice.Pres(), "permanent", h.Unique("mail"), tupleDoc(alice.Pres(), "mailto:"+bare(alice.Pres()), "open", noteMark(mail))),
 		HaveCode(wire.StatusOK))
 	got := fetchView(h, h.LoggedIn("bob"), alice.Pres())
 	body := string(got.Body)
 	Expect(body).To(ContainSubstring("tel:+1-800-555-0100"))
-	Expect(body).To(ContainSubstring("mailto:" + bareID(alice.Pres())))
+	Expect(body).To(ContainSubstring("mailto:" + bare(alice.Pres())))
 	Expect(showsTag(got, tel) && showsTag(got, mail)).To(BeTrue(), "body %q", body)
 })
 

@@ -17,10 +17,8 @@ import (
 // publishTuple has p publish one tuple of its own presentity and asserts 200 without a body
 // (PRIM-A11.1.1-12).
 func publishTuple(h *H, p *Peer, piType, tupleID, status, note string, extra ...string) {
-	req := h.Request("PUBLISH", append([]string{"From", p.Pres(), "PI-Type", piType, "Tuple-ID", tupleID}, extra...)...)
-	req.Add("Content-Type", "application/presence")
-	req.Body = tupleDoc(p.Pres(), p.IM(), status, note)
-	p.Call(req, HaveCode(wire.StatusOK), HaveNoBody())
+	p.Call(pubReq(h, p.Pres(), piType, tupleID, tupleDoc(p.Pres(), p.IM(), status, note), extra...),
+		HaveCode(wire.StatusOK), HaveNoBody())
 }
 
 // subscribeOrNA has watcher subscribe to presentity and returns the response; a 402 means the

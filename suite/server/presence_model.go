@@ -42,7 +42,7 @@ func showsTag(m *wire.Message, tag string) bool {
 
 // tupleBody is a one-tuple application/presence document for owner whose note is tag's mark.
 func tupleBody(owner, tag, status string) []byte {
-	return tupleDoc(owner, "im:"+bareID(owner), status, noteMark(tag))
+	return tupleDoc(owner, "im:"+bare(owner), status, noteMark(tag))
 }
 
 // pubReq builds a PUBLISH for presentity from in the order of prim-digest §9.2 C1: From,
@@ -100,54 +100,17 @@ func leaseOf(resp *wire.Message, secs int) time.Duration {
 	return time.Duration(secs) * time.Second
 }
 
-// aclDoc is a presentity ACL (I2 §13.2) giving each key (".", "@domain", "user@domain") the
-// space-separated rights, in the order given.
-func aclDoc(entries ...[2]string) []byte {
-	var b strings.Builder
-	b.WriteString("<acl>")
-	for _, e := range entries {
-		b.WriteString("<entry><target><address>" + e[0] + "</address></target><allow>")
-		for _, r := range strings.Fields(e[1]) {
-			b.WriteString("<" + r + "/>")
-		}
-		b.WriteString("</allow></entry>")
-	}
-	b.WriteString("</acl>")
-	return []byte(b.String())
-}
-
-// setACL replaces the owner's presentity ACL. ACL management by command is a MAY
-// (PRIM-A13.2.1-1): a target answering 501 makes the case not applicable.
-func setACL(h *H, owner *Peer, doc []byte) {
-	ginkgo.GinkgoHelper()
-	req := h.Request("SETACL", "From", owner.Pres(), "Content-Type", "text/xml")
-	req.Body = doc
-	resp := owner.Call(req)
-	if resp.Code == wire.StatusNotImplemented {
-		h.NotApplicable("SETACL answered 501: ACLs are not managed by command (PRIM-A13.2.1-1 MAY)")
-	}
-	Expect(resp).To(HaveCode(wire.StatusOK), "setup: SETACL on the owner's own presentity")
-}
-
 // openPresence lets everybody fetch and subscribe to the owner's presentity (cases must not
 // depend on the target's default ACL, Decision D15) and empties its Class Table, so that every
 // watcher is in the default class (PRIM-A5.3-2). A target that manages Class Tables out of
 // band (501) keeps its table: the suite never changed it.
 func openPresence(h *H, owner *Peer) {
 	ginkgo.GinkgoHelper()
-	setACL(h, owner, aclDoc([2]string{".", "fetch subscribe"}))
+	putACL(h, owner, owner.Pres(), aclXML([2]string{".", "fetch subscribe"}))
 	resp := owner.Call(setClassTableReq(h, owner.Pres(), classTableDoc()))
 	if resp.Code != wire.StatusNotImplemented {
 		Expect(resp).To(HaveCode(wire.StatusOK), "setup: SETCLASSTABLE with an empty table")
 	}
-}
-
-// bareID is the scheme-less form Class Table and ACL entries use (Decision D22).
-func bareID(id string) string {
-	if i := strings.IndexByte(id, ':'); i >= 0 {
-		return id[i+1:]
-	}
-	return id
 }
 
 // classTableDoc is a classtable document (I2 §13.1.2): class name → space-separated watcher
@@ -436,7 +399,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	tid, def, fr := h.Unique("pc"), h.Unique("default-pc"), h.Unique("friends-pc")
 	publishPerm(h, alice, tid, def)
 	publishPerm(h, alice, tid, fr, "friends")
@@ -455,8 +418,8 @@ var _ = Case(srv(reports.CaseMeta{
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
 	setClasses(h, alice,
-		[2]string{"work", bareID(h.Pres("bob"))},
-		[2]string{"family", bareID(h.Pres("carol"))})
+		[2]string{"work", bare(h.Pres("bob"))},
+		[2]string{"family", bare(h.Pres("carol"))})
 	tid, work, family := h.Unique("status"), h.Unique("work-variant"), h.Unique("family-variant")
 	publishPerm(h, alice, tid, work, "work")
 	publishPerm(h, alice, tid, family, "family")
@@ -498,7 +461,7 @@ var _ = Case(srv(reports.CaseMeta{
 	openPresence(h, alice)
 	setClasses(h, alice,
 		[2]string{"colleagues", "@" + h.Domain()},
-		[2]string{"close", bareID(h.Pres("bob"))})
+		[2]string{"close", bare(h.Pres("bob"))})
 	a, b := h.Unique("colleagues-a"), h.Unique("close-b")
 	publishPerm(h, alice, h.Unique("a"), a, "colleagues")
 	publishPerm(h, alice, h.Unique("b"), b, "close")
@@ -610,7 +573,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	leased := h.Unique("friends-lease")
 	lease := publishLeased(h, alice, h.Unique("mobile"), leased, 2, "friends")
 	bob := h.LoggedIn("bob")

@@ -45,7 +45,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))}, [2]string{"family", bareID(h.Pres("carol"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))}, [2]string{"family", bare(h.Pres("carol"))})
 	tag := h.Unique("both-classes")
 	publishPerm(h, alice, h.Unique("pc"), tag, "friends", "family")
 	for _, w := range []string{"bob", "carol"} {
@@ -123,7 +123,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setACL(h, alice, aclDoc([2]string{".", "fetch subscribe"}, [2]string{bareID(h.Pres("carol")), "fetch subscribe publish remove"}))
+	putACL(h, alice, alice.Pres(), aclXML([2]string{".", "fetch subscribe"}, [2]string{bare(h.Pres("carol")), "fetch subscribe publish remove"}))
 	carol := h.LoggedIn("carol")
 	tag := h.Unique("by-secretary")
 	carol.Call(pubReq(h, alice.Pres(), "permanent", h.Unique("pc"), tupleBody(alice.Pres(), tag, "open")), HaveCode(wire.StatusOK))
@@ -422,7 +422,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	tid, def, fr := h.Unique("pc"), h.Unique("default"), h.Unique("friends")
 	publishPerm(h, alice, tid, def)
 	publishPerm(h, alice, tid, fr, "friends")
@@ -440,7 +440,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	tid, def, fr := h.Unique("pc"), h.Unique("default"), h.Unique("friends")
 	publishPerm(h, alice, tid, def)
 	publishPerm(h, alice, tid, fr, "friends")
@@ -516,7 +516,7 @@ func parseClassTable(h *H, body []byte) map[string][]string {
 	out := map[string][]string{}
 	for _, c := range doc.Classes {
 		for _, w := range c.Watchers {
-			out[c.Name] = append(out[c.Name], strings.ToLower(bareID(strings.TrimSpace(w))))
+			out[c.Name] = append(out[c.Name], strings.ToLower(bare(strings.TrimSpace(w))))
 		}
 		if out[c.Name] == nil {
 			out[c.Name] = []string{}
@@ -532,7 +532,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	classCall(h, alice, setClassTableReq(h, alice.Pres(), classTableDoc([2]string{"friends", bareID(h.Pres("bob"))})),
+	classCall(h, alice, setClassTableReq(h, alice.Pres(), classTableDoc([2]string{"friends", bare(h.Pres("bob"))})),
 		HaveCode(wire.StatusOK), HaveNoBody())
 	tag := h.Unique("friends-only")
 	publishPerm(h, alice, h.Unique("pc"), tag, "friends")
@@ -547,7 +547,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	classCall(h, alice, setClassTableReq(h, alice.Pres(), []byte(`<classtable><class name="x"><watcher>carol@`)),
 		HaveCode(wire.StatusBadRequest), HaveNoBody())
 	Expect(classTableOf(h, alice)).To(HaveKey("friends"), "the previous table is still active")
@@ -560,8 +560,8 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
-	classCall(h, alice, setClassTableReq(h, alice.Pres(), aclDoc([2]string{".", "fetch"})), HaveCode(wire.StatusBadRequest))
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
+	classCall(h, alice, setClassTableReq(h, alice.Pres(), aclXML([2]string{".", "fetch"})), HaveCode(wire.StatusBadRequest))
 	Expect(classTableOf(h, alice)).To(HaveKey("friends"), "the previous table is still active")
 })
 
@@ -574,9 +574,9 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	carol := h.LoggedIn("carol")
-	classCall(h, carol, setClassTableReq(h, alice.Pres(), classTableDoc([2]string{"spies", bareID(carol.Pres())})),
+	classCall(h, carol, setClassTableReq(h, alice.Pres(), classTableDoc([2]string{"spies", bare(carol.Pres())})),
 		HaveCode(wire.StatusForbidden), HaveNoBody())
 	ct := classTableOf(h, alice)
 	Expect(ct).To(HaveKey("friends"))
@@ -591,8 +591,8 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
-	setClasses(h, alice, [2]string{"family", bareID(h.Pres("carol"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"family", bare(h.Pres("carol"))})
 	ct := classTableOf(h, alice)
 	Expect(ct).NotTo(HaveKey("friends"))
 	Expect(ct).To(HaveKey("family"))
@@ -620,7 +620,7 @@ var _ = Case(srv(reports.CaseMeta{
 	Statements:  []string{"PRIM-A11.1.3-2", "PRIM-A11.1.3-3"},
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
-	resp := classCall(h, alice, setClassTableReq(h, h.Pres(h.Unique("nobody")), classTableDoc([2]string{"friends", bareID(alice.Pres())})), HaveNoBody())
+	resp := classCall(h, alice, setClassTableReq(h, h.Pres(h.Unique("nobody")), classTableDoc([2]string{"friends", bare(alice.Pres())})), HaveNoBody())
 	h.Accept(resp,
 		OneOf("403 Resource Not Found", HaveCode(wire.StatusResourceNotFound)),
 		OneOf("402 Forbidden (not the owner)", HaveCode(wire.StatusForbidden)))
@@ -633,7 +633,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	bob, carol := bareID(h.Pres("bob")), bareID(h.Pres("carol"))
+	bob, carol := bare(h.Pres("bob")), bare(h.Pres("carol"))
 	setClasses(h, alice, [2]string{"important_people", bob + " @example.org"}, [2]string{"others", carol})
 	ct := classTableOf(h, alice)
 	Expect(ct).To(HaveKeyWithValue("important_people", ConsistOf(strings.ToLower(bob), "@example.org")))
@@ -678,7 +678,7 @@ func subscribersOf(h *H, body []byte) []string {
 	Expect(doc.XMLName.Local).To(Equal("subscribers"), "root element (PRIM-A11.1.5-2)")
 	out := []string{}
 	for _, s := range doc.Subscribers {
-		out = append(out, strings.ToLower(bareID(strings.TrimSpace(s))))
+		out = append(out, strings.ToLower(bare(strings.TrimSpace(s))))
 	}
 	return out
 }
@@ -699,7 +699,7 @@ var _ = Case(srv(reports.CaseMeta{
 	bob := h.LoggedIn("bob")
 	subscribeTo(h, bob, alice.Pres(), 600)
 	resp := startWatcherInfo(h, alice)
-	Expect(subscribersOf(h, resp.Body)).To(ContainElement(strings.ToLower(bareID(bob.Pres()))))
+	Expect(subscribersOf(h, resp.Body)).To(ContainElement(strings.ToLower(bare(bob.Pres()))))
 })
 
 var _ = Case(srv(reports.CaseMeta{
@@ -714,7 +714,7 @@ var _ = Case(srv(reports.CaseMeta{
 	subscribeTo(h, bob, alice.Pres(), 600)
 	bob.Call(h.Request("UNSUBSCRIBE", "From", bob.Pres(), "To", alice.Pres()), HaveCode(wire.StatusOK))
 	resp := startWatcherInfo(h, alice)
-	Expect(subscribersOf(h, resp.Body)).NotTo(ContainElement(strings.ToLower(bareID(bob.Pres()))))
+	Expect(subscribersOf(h, resp.Body)).NotTo(ContainElement(strings.ToLower(bare(bob.Pres()))))
 })
 
 var _ = Case(srv(reports.CaseMeta{
@@ -771,7 +771,7 @@ var _ = Case(srv(reports.CaseMeta{
 	subscribeTo(h, bob, alice.Pres(), 600)
 	carol := h.LoggedIn("carol")
 	resp := carol.Call(h.Request("STARTWATCHERNOTIFY", "From", alice.Pres()), HaveCode(wire.StatusForbidden), HaveNoBody())
-	Expect(string(resp.Body)).NotTo(ContainSubstring(bareID(bob.Pres())))
+	Expect(string(resp.Body)).NotTo(ContainSubstring(bare(bob.Pres())))
 	fetchView(h, h.LoggedIn("bob"), alice.Pres())
 	if wn := nextRequest(h, carol, "WATCHERNOTIFY", h.Quiet()); wn != nil {
 		h.Failf("carol received watcher information about alice: %q", wn.StartLine())
@@ -790,7 +790,7 @@ var _ = Case(srv(reports.CaseMeta{
 	d := granted(h, subscribeTo(h, bob, alice.Pres(), 10))
 	h.Wait(d + 2*time.Second)
 	resp := startWatcherInfo(h, alice)
-	Expect(subscribersOf(h, resp.Body)).NotTo(ContainElement(strings.ToLower(bareID(bob.Pres()))))
+	Expect(subscribersOf(h, resp.Body)).NotTo(ContainElement(strings.ToLower(bare(bob.Pres()))))
 })
 
 var _ = Case(srv(reports.CaseMeta{

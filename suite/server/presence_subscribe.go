@@ -65,7 +65,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setACL(h, alice, aclDoc([2]string{".", "fetch subscribe"}, [2]string{bareID(h.Pres("carol")), ""}))
+	putACL(h, alice, alice.Pres(), aclXML([2]string{".", "fetch subscribe"}, [2]string{bare(h.Pres("carol")), ""}))
 	carol := h.LoggedIn("carol")
 	carol.Call(h.Request("SUBSCRIBE", "From", carol.Pres(), "To", alice.Pres(), "Duration", "600"),
 		HaveCode(wire.StatusForbidden), HaveNoBody())
@@ -158,7 +158,7 @@ var _ = Case(srv(reports.CaseMeta{
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
 	bob := h.LoggedIn("bob")
-	upper := "pres:" + upperASCII(bareID(alice.Pres()))
+	upper := "pres:" + upperASCII(bare(alice.Pres()))
 	subscribeTo(h, bob, upper, 600)
 	tag := h.Unique("case-insensitive")
 	publishPerm(h, alice, h.Unique("pc"), tag)
@@ -256,7 +256,7 @@ var _ = Case(srv(reports.CaseMeta{
 	openPresence(h, alice)
 	secret := h.Unique("secret")
 	publishPerm(h, alice, h.Unique("pc"), secret)
-	setACL(h, alice, aclDoc([2]string{".", "fetch subscribe"}, [2]string{bareID(h.Pres("carol")), ""}))
+	putACL(h, alice, alice.Pres(), aclXML([2]string{".", "fetch subscribe"}, [2]string{bare(h.Pres("carol")), ""}))
 	carol := h.LoggedIn("carol")
 	resp := carol.Call(h.Request("FETCH", "From", carol.Pres(), "To", alice.Pres()), HaveCode(wire.StatusForbidden), HaveNoBody())
 	Expect(showsTag(resp, secret)).To(BeFalse())
@@ -305,7 +305,7 @@ var _ = Case(srv(reports.CaseMeta{
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
 	secret := h.Unique("for-bob-only")
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	publishPerm(h, alice, h.Unique("pc"), secret, "friends")
 	carol := h.LoggedIn("carol")
 	resp := carol.Call(h.Request("FETCH", "From", h.Pres("bob"), "To", alice.Pres()))
@@ -323,7 +323,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setACL(h, alice, aclDoc([2]string{".", "fetch"}))
+	putACL(h, alice, alice.Pres(), aclXML([2]string{".", "fetch"}))
 	bob := h.LoggedIn("bob")
 	fetchView(h, bob, alice.Pres())
 	bob.Call(h.Request("SUBSCRIBE", "From", bob.Pres(), "To", alice.Pres(), "Duration", "600"),
@@ -343,7 +343,7 @@ var _ = Case(srv(reports.CaseMeta{
 	carol := h.LoggedIn("carol")
 	got := fetchView(h, carol, alice.Pres())
 	Expect(showsTag(got, tag)).To(BeTrue(), "allowed before; body %q", got.Body)
-	setACL(h, alice, aclDoc([2]string{".", "fetch subscribe"}, [2]string{bareID(carol.Pres()), ""}))
+	putACL(h, alice, alice.Pres(), aclXML([2]string{".", "fetch subscribe"}, [2]string{bare(carol.Pres()), ""}))
 	resp := carol.Call(h.Request("FETCH", "From", carol.Pres(), "To", alice.Pres()), HaveCode(wire.StatusForbidden), HaveNoBody())
 	Expect(showsTag(resp, tag)).To(BeFalse())
 })
@@ -563,7 +563,7 @@ func revokeBob(h *H) (alice, bob *Peer, cancel *wire.Message) {
 	openPresence(h, alice)
 	bob = h.LoggedIn("bob")
 	subscribeTo(h, bob, alice.Pres(), 600)
-	setACL(h, alice, aclDoc([2]string{".", "fetch subscribe"}, [2]string{bareID(bob.Pres()), ""}))
+	putACL(h, alice, alice.Pres(), aclXML([2]string{".", "fetch subscribe"}, [2]string{bare(bob.Pres()), ""}))
 	return alice, bob, nextRequest(h, bob, "CANCELSUBSCRIPTION", h.Timeout())
 }
 
@@ -618,7 +618,7 @@ var _ = Case(srv(reports.CaseMeta{
 	bob, carol := h.LoggedIn("bob"), h.LoggedIn("carol")
 	subscribeTo(h, bob, alice.Pres(), 600)
 	subscribeTo(h, carol, alice.Pres(), 600)
-	setACL(h, alice, aclDoc([2]string{".", "fetch subscribe"}, [2]string{bareID(carol.Pres()), ""}))
+	putACL(h, alice, alice.Pres(), aclXML([2]string{".", "fetch subscribe"}, [2]string{bare(carol.Pres()), ""}))
 	if nextRequest(h, carol, "CANCELSUBSCRIPTION", h.Timeout()) == nil {
 		h.Failf("carol, denied by the new ACL, got no CANCELSUBSCRIPTION")
 	}
@@ -660,7 +660,7 @@ var _ = Case(srv(reports.CaseMeta{
 	openPresence(h, alice)
 	bob := h.LoggedIn("bob")
 	subscribeTo(h, bob, alice.Pres(), 600)
-	setACL(h, alice, aclDoc([2]string{".", "subscribe"}))
+	putACL(h, alice, alice.Pres(), aclXML([2]string{".", "subscribe"}))
 	tag := h.Unique("subscribe-only")
 	publishPerm(h, alice, h.Unique("pc"), tag)
 	notifyShowingNoCancel(h, bob, tag)

@@ -23,7 +23,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"blocked", bareID(h.Pres("carol"))})
+	setClasses(h, alice, [2]string{"blocked", bare(h.Pres("carol"))})
 	before, after := h.Unique("before"), h.Unique("after")
 	publishPerm(h, alice, h.Unique("pc"), before)
 	bob := h.LoggedIn("bob")
@@ -50,7 +50,7 @@ var _ = Case(srv(reports.CaseMeta{
 	openPresence(h, alice)
 	setClasses(h, alice,
 		[2]string{"important_people", "@" + h.Domain()},
-		[2]string{"not_so_important_people", bareID(h.Pres("bob"))})
+		[2]string{"not_so_important_people", bare(h.Pres("bob"))})
 	tid, imp, notSo := h.Unique("pc"), h.Unique("important"), h.Unique("not-so")
 	publishPerm(h, alice, tid, imp, "important_people")
 	publishPerm(h, alice, tid, notSo, "not_so_important_people")
@@ -68,7 +68,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", upperASCII(bareID(h.Pres("bob")))})
+	setClasses(h, alice, [2]string{"friends", upperASCII(bare(h.Pres("bob")))})
 	tag := h.Unique("friends")
 	publishPerm(h, alice, h.Unique("pc"), tag, "friends")
 	got := fetchView(h, h.LoggedIn("bob"), alice.Pres())
@@ -88,7 +88,7 @@ var _ = Case(srv(reports.CaseMeta{
 	bob := h.LoggedIn("bob")
 	resp := subscribeTo(h, bob, alice.Pres(), 600)
 	Expect(showsTag(resp, def)).To(BeTrue(), "bob starts in the default class; body %q", resp.Body)
-	setClasses(h, alice, [2]string{"friends", bareID(bob.Pres())})
+	setClasses(h, alice, [2]string{"friends", bare(bob.Pres())})
 	fr := h.Unique("friends")
 	publishPerm(h, alice, h.Unique("pc"), fr, "friends")
 	n := notifyShowing(h, bob, fr)
@@ -105,7 +105,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	tid, def, fr := h.Unique("pc"), h.Unique("default"), h.Unique("friends")
 	publishPerm(h, alice, tid, def)
 	publishPerm(h, alice, tid, fr, "friends")
@@ -126,7 +126,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	tid, def1, fr1 := h.Unique("pc"), h.Unique("default-1"), h.Unique("friends-1")
 	publishPerm(h, alice, tid, def1)
 	publishPerm(h, alice, tid, fr1, "friends")
@@ -149,7 +149,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	bob, carol := h.LoggedIn("bob"), h.LoggedIn("carol")
 	subscribeTo(h, bob, alice.Pres(), 600)
 	subscribeTo(h, carol, alice.Pres(), 600)
@@ -167,7 +167,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	carol := h.LoggedIn("carol")
 	subscribeTo(h, carol, alice.Pres(), 600)
 	publishPerm(h, alice, h.Unique("pc"), h.Unique("friends-only"), "friends")
@@ -182,7 +182,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	bob := bareID(h.Pres("bob"))
+	bob := bare(h.Pres("bob"))
 	resp := classCall(h, alice, setClassTableReq(h, alice.Pres(), classTableDoc([2]string{"one", bob}, [2]string{"two", bob})))
 	h.Accept(resp,
 		OneOf("D39: 400 Bad Request", HaveCode(wire.StatusBadRequest)),
@@ -205,7 +205,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))}, [2]string{"everyone", "."})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))}, [2]string{"everyone", "."})
 	tag := h.Unique("everyone")
 	publishPerm(h, alice, h.Unique("pc"), tag, "everyone")
 	got := fetchView(h, h.LoggedIn("carol"), alice.Pres())
@@ -221,7 +221,7 @@ var _ = Case(srv(reports.CaseMeta{
 }), func(h *H) {
 	alice := h.LoggedIn("alice")
 	openPresence(h, alice)
-	setClasses(h, alice, [2]string{"friends", bareID(h.Pres("bob"))})
+	setClasses(h, alice, [2]string{"friends", bare(h.Pres("bob"))})
 	carol := h.LoggedIn("carol")
 	openPresence(h, carol)
 	tag := h.Unique("carol-default")

@@ -151,21 +151,6 @@ var _ = Case(srv(reports.CaseMeta{
 		sub *wire.Message
 	}
 	var subs []upstream
-	notify := func(on *Peer, sub *wire.Message, note string) {
-		presentity, watcher := sub.Value("To"), sub.Value("From")
-		var n *wire.Message
-		if sub.Version == wire.VersionServer {
-			n = on.Request("NOTIFY", "From", presentity, "To", watcher, "Subscription-ID", sub.Value("Subscription-ID"),
-				"Date", scDate, "Content-Type", "application/cpim-pidf+xml")
-			n.Body = []byte(`<presence xmlns="urn:ietf:params:cpim-presence:"><presentity id="` + presentity + `"/>` +
-				`<tuple id="t1"><status><value>open</value></status><note>` + note + `</note></tuple></presence>`)
-		} else {
-			n = on.Request("NOTIFY", "From", presentity, "To", watcher, "Content-Type", "application/presence")
-			n.Version = wire.VersionPresence
-			n.Body = tupleDoc(presentity, "im:"+bareID(presentity), "open", note)
-		}
-		on.Send(n)
-	}
 	scCollect(h, nil, "SUBSCRIBE", scCount, h.Timeout(), func(*wire.Message) bool { return true }, func(on *Peer, m *wire.Message) {
 		resp := &wire.Message{Version: m.Version, ID: m.ID, Code: wire.StatusOK, Phrase: wire.Phrase(wire.StatusOK)}
 		for _, name := range []string{"From", "To", "Duration", "Subscription-ID"} {
@@ -175,11 +160,11 @@ var _ = Case(srv(reports.CaseMeta{
 		}
 		if m.Version != wire.VersionServer {
 			resp.Add("Content-Type", "application/presence")
-			resp.Body = tupleDoc(m.Value("To"), "im:"+bareID(m.Value("To")), "open", "initial")
+			resp.Body = tupleDoc(m.Value("To"), "im:"+bare(m.Value("To")), "open", "initial")
 		}
 		on.Send(resp)
 		if m.Version == wire.VersionServer {
-			notify(on, m, "initial")
+			gapNotify(on, m, "initial")
 		}
 		subs = append(subs, upstream{on, m})
 	})
@@ -198,7 +183,7 @@ var _ = Case(srv(reports.CaseMeta{
 	tag := h.Unique("far")
 	for _, s := range subs {
 		if admitted[s.sub.Value("To")] {
-			notify(s.on, s.sub, noteMark(tag))
+			gapNotify(s.on, s.sub, noteMark(tag))
 		}
 	}
 	got := scCollect(h, alice, "NOTIFY", len(admitted), h.Timeout(), func(m *wire.Message) bool { return showsTag(m, tag) }, nil)
