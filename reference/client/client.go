@@ -126,6 +126,11 @@ type session struct {
 	// held are requests made while the session was connecting or logging in: a UA does not
 	// pipeline past LOGIN (prim-digest.md §3.5); they go out once it is settled.
 	held []heldRequest
+	// relogin is set while a LOGIN runs on a connection that was already authenticated: if that
+	// connection turns out dead, the Login dials again instead of failing (see closed).
+	relogin bool
+	// redialed is set once a Login has dialled again for this session, so it does so only once.
+	redialed bool
 }
 
 type heldRequest struct {
@@ -737,6 +742,7 @@ func (c *Client) login(tag string, op Login) {
 	}
 	c.loginW = w
 	for _, s := range c.sessions {
+		s.redialed = false
 		switch s.phase {
 		case phaseReady, phaseAuthed:
 			// PRIM-A10.3.1-1: LOGIN on an established connection. A second LOGIN after success
@@ -760,6 +766,7 @@ func (c *Client) startLogin(s *session) {
 			}
 		}
 	}
+	s.relogin = s.phase == phaseAuthed
 	s.phase = phaseLogin
 	h := []wire.Header{
 		{Name: "From", Value: c.principal(s.svc)},              // PRIM-A10.3.1-2
@@ -1221,6 +1228,7 @@ func (c *Client) closed(id engine.ConnID, err error) {
 		ps = append(ps, p)
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].seq < ps[j].seq })
+	redial := false
 	for _, s := range cn.sessions {
 		if s.conn != cn {
 			continue
@@ -1233,7 +1241,17 @@ func (c *Client) closed(id engine.ConnID, err error) {
 		if s.phase != phaseFailed {
 			s.phase = phaseIdle
 		}
-		if was == phaseDialing || was == phaseTLS || was == phaseLogin || was == phaseReady {
+		// prim-digest.md §7.6, Decision D31: losing the connection is an implicit LOGOUT. A Login
+		// sent on a connection believed authenticated (a server that crashed and restarted
+		// resets it only when written to) finds it dead: dial again and log in on the new
+		// connection (PRIM-A10.3.1-1), once per Login, instead of failing the Login.
+		retry := s.phase == phaseIdle && c.loginW != nil && c.loginW.left[s.svc] && !s.redialed &&
+			c.cfg.Server != "" && (was == phaseAuthed || (was == phaseLogin && s.relogin))
+		s.relogin = false
+		if retry {
+			s.redialed = true
+			redial = true
+		} else if was == phaseDialing || was == phaseTLS || was == phaseLogin || was == phaseReady {
 			c.sessionDone(s, 0, "", "connection closed")
 		}
 		if !cn.quiet {
@@ -1245,6 +1263,9 @@ func (c *Client) closed(id engine.ConnID, err error) {
 			c.result(Result{Tag: p.tag, Op: p.op, ID: strconv.FormatUint(p.seq, 10), Err: "connection closed before the response",
 				MessageID: p.messageID, ConversationID: p.conversationID})
 		}
+	}
+	if redial && c.loginW != nil {
+		c.connect("", "login-connect", "")
 	}
 }
 
